@@ -1,0 +1,1 @@
+"""Software-defined assets, one module per stage; each calls litsynth and writes the warehouse."""

@@ -1,0 +1,104 @@
+"""Corpus stage: research questions, the online arXiv source, and ingestion of every input file."""
+
+from __future__ import annotations
+
+from dagster import AssetExecutionContext, AssetSpec, MaterializeResult, MetadataValue, asset, multi_asset
+
+from litsynth.config import question_sources
+from litsynth.corpus import discover_files, ingest_files, questions_table
+from litsynth.harvest import harvest_arxiv
+from litsynth.warehouse import replace_rows
+from orchestration.metadata import table_metadata
+from orchestration.partitions import QUESTION_PARTITIONS_NAME
+from orchestration.resources import LitsynthConfig, Warehouse
+
+GROUP = "corpus"
+KINDS = {"duckdb", "python"}
+
+
+@asset(group_name=GROUP, kinds=KINDS, description="Research questions from questions/*.yaml; each id is a question partition.")
+def questions(context: AssetExecutionContext, config: LitsynthConfig, warehouse: Warehouse) -> MaterializeResult:
+    settings = config.settings()
+    sources = question_sources(settings.path(settings.questions_dir))  # ConfigError names file and field; nothing written
+    rows = questions_table(sources, root=settings.project_root)
+    with warehouse.connect() as con:
+        replace_rows(con, "questions", rows)
+        metadata = table_metadata(con, "questions", rows, ["question_id", "question", "source_file"])
+    new = [q.id for q, _ in sources if not context.instance.has_dynamic_partition(QUESTION_PARTITIONS_NAME, q.id)]
+    if new:
+        context.instance.add_dynamic_partitions(QUESTION_PARTITIONS_NAME, new)
+        context.log.info(f"added question partitions {new}")
+    return MaterializeResult(metadata=metadata)
+
+
+@asset(
+    group_name=GROUP,
+    kinds={"python", "arxiv"},
+    deps=[questions],
+    description="arXiv search results per question (JSONL under var/arxiv), when the network is there.",
+)
+def arxiv_harvest(context: AssetExecutionContext, config: LitsynthConfig) -> MaterializeResult:
+    settings = config.settings()
+    if not settings.arxiv.enabled:
+        context.log.info("arXiv source disabled (arxiv_enabled=False); using local files only")
+        return MaterializeResult(metadata={"status": "disabled"})
+    outcomes = harvest_arxiv(settings.questions(), settings.path(settings.arxiv.download_dir), max_results=settings.arxiv.max_results)
+    for outcome in outcomes:
+        log = context.log.warning if outcome.status == "offline" else context.log.info
+        log(f"{outcome.question_id}: {outcome.message}")
+    return MaterializeResult(
+        metadata={
+            "status": "offline" if any(o.status == "offline" for o in outcomes) else "online",
+            "papers_fetched": sum(o.papers for o in outcomes),
+            "per_question": MetadataValue.json({o.question_id: {"status": o.status, "papers": o.papers, "message": o.message} for o in outcomes}),
+        }
+    )
+
+
+@multi_asset(
+    specs=[
+        AssetSpec("documents", group_name=GROUP, kinds=KINDS, deps=[arxiv_harvest],
+                  description="Every input file, ingested / duplicate / rejected, with the reason."),
+        AssetSpec("papers", group_name=GROUP, kinds=KINDS, deps=["documents"],
+                  description="One row per paper, deduplicated by arXiv id else normalised title (with paper_sources)."),
+        AssetSpec("prior_reports", group_name=GROUP, kinds=KINDS, deps=["documents", questions],
+                  description="Imported machine-written synthesis reports, their claims and references, to be audited."),
+    ],
+    description="Parse every file under the corpus folders (parsers chosen by content) into the corpus tables.",
+)
+def corpus(context: AssetExecutionContext, config: LitsynthConfig, warehouse: Warehouse):
+    settings = config.settings()
+    files = discover_files(settings.path(d) for d in settings.ingest.corpus_dirs)
+    tables = ingest_files(files, root=settings.project_root, max_file_bytes=settings.ingest.max_file_bytes, questions=settings.questions())
+    rejected = tables.documents.filter(status="rejected")
+    for row in rejected.iter_rows(named=True):
+        context.log.warning(f"rejected {row['path']}: {row['reason']}")
+    with warehouse.connect() as con:
+        for table in ("documents", "papers", "paper_sources", "prior_reports", "prior_report_claims", "prior_report_references"):
+            replace_rows(con, table, getattr(tables, table))
+        statuses = dict(tables.documents.group_by("status").len().iter_rows())
+        yield MaterializeResult(
+            asset_key="documents",
+            metadata={
+                **table_metadata(con, "documents", tables.documents, ["path", "format", "status", "papers_found", "reason"]),
+                **{f"files_{status}": statuses.get(status, 0) for status in ("ingested", "duplicate", "rejected")},
+            },
+        )
+        levels = dict(tables.papers.group_by("text_level").len().iter_rows())
+        yield MaterializeResult(
+            asset_key="papers",
+            metadata={
+                **table_metadata(con, "papers", tables.papers, ["title", "arxiv_id", "published", "text_level"]),
+                **{f"papers_{level}": levels.get(level, 0) for level in ("title_only", "abstract", "full_text")},
+                "paper_sources": tables.paper_sources.height,
+            },
+        )
+        yield MaterializeResult(
+            asset_key="prior_reports",
+            metadata={
+                **table_metadata(con, "prior_reports", tables.prior_reports, ["title", "question_id", "claims_stated", "verified_stated", "review_score"]),
+                "prior_claims": tables.prior_report_claims.height,
+                "references_in_corpus": tables.prior_report_references.filter(tables.prior_report_references["paper_id"].is_not_null()).height,
+                "references": tables.prior_report_references.height,
+            },
+        )

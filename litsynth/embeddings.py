@@ -1,0 +1,80 @@
+"""Embedding with a content-hash cache in the warehouse.
+
+The cache key is (model id, sha256 of the exact text the model sees, prefix included), so the
+same text is embedded once per model across every partition and run.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+from litsynth.config import ModelSpec
+from litsynth.ids import sha256_hex
+
+log = logging.getLogger(__name__)
+
+
+class Encoder(Protocol):
+    """What the cache needs from a model (TextEncoder satisfies it)."""
+
+    spec: ModelSpec
+
+    def encode(self, texts: list[str], *, is_query: bool = False, batch_size: int = 64) -> np.ndarray: ...
+
+
+def cache_key(encoder: Encoder, text: str, *, is_query: bool) -> str:
+    prefix = encoder.spec.query_prefix if is_query else encoder.spec.document_prefix
+    return sha256_hex(prefix + text)
+
+
+def embed_cached(
+    con: duckdb.DuckDBPyConnection,
+    encoder: Encoder,
+    texts: Sequence[str],
+    *,
+    is_query: bool = False,
+    batch_size: int = 64,
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[np.ndarray, int]:
+    """Vectors for ``texts`` in order, and how many had to be computed (cache misses)."""
+    model_id = encoder.spec.id
+    keys = [cache_key(encoder, t, is_query=is_query) for t in texts]
+    wanted = pa.table({"text_sha256": list(dict.fromkeys(keys))})
+    con.register("_wanted_keys", wanted)
+    try:
+        found = con.execute(
+            "SELECT c.text_sha256, c.vector FROM embedding_cache c JOIN _wanted_keys w USING (text_sha256) WHERE c.model_id = ?",
+            [model_id],
+        ).fetchall()
+    finally:
+        con.unregister("_wanted_keys")
+    vectors = {k: np.asarray(v, dtype=np.float32) for k, v in found}
+
+    missing = [(k, t) for k, t in dict(zip(keys, texts)).items() if k not in vectors]
+    for start in range(0, len(missing), batch_size * 16):
+        block = missing[start : start + batch_size * 16]
+        encoded = encoder.encode([t for _, t in block], is_query=is_query, batch_size=batch_size)
+        rows = pa.table({
+            "model_id": [model_id] * len(block),
+            "text_sha256": [k for k, _ in block],
+            "vector": pa.array([v.tolist() for v in encoded], type=pa.list_(pa.float32())),
+        })
+        con.register("_new_vectors", rows)
+        try:
+            con.execute("INSERT OR IGNORE INTO embedding_cache SELECT model_id, text_sha256, vector FROM _new_vectors")
+        finally:
+            con.unregister("_new_vectors")
+        vectors.update({k: v for (k, _), v in zip(block, encoded)})
+        if progress:
+            progress(min(start + len(block), len(missing)), len(missing))
+    if missing:
+        log.info("model %s: embedded %d new texts, %d from cache", model_id, len(missing), len(set(keys)) - len(missing))
+    dim = next(iter(vectors.values())).shape[0] if vectors else 0
+    matrix = np.stack([vectors[k] for k in keys]) if keys else np.zeros((0, dim), dtype=np.float32)
+    return matrix, len(missing)

@@ -1,0 +1,145 @@
+"""The DuckDB warehouse: connection, offline extensions, schema, and atomic partition writes.
+
+One process writes at a time: DuckDB allows a single read-write process per file, so every
+connection takes an exclusive advisory lock on ``<warehouse>.lock`` first and waits for it
+(with a timeout) instead of failing with a lock error. Partition writes delete and insert inside
+one transaction, so a crash leaves the previous partition intact.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import importlib
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from litsynth.config import project_root
+
+SCHEMA_DIR = project_root() / "sql" / "schema"
+VIEWS_DIR = project_root() / "sql" / "views"
+EXTENSIONS = ("fts", "vss")
+
+
+class WarehouseBusy(TimeoutError):
+    """Another process held the warehouse longer than the lock timeout."""
+
+
+def extension_path(name: str) -> Path:
+    """The extension binary shipped by the ``duckdb-extension-<name>`` pip package."""
+    package = importlib.import_module(f"duckdb_extension_{name}")
+    version = duckdb.__version__
+    path = Path(package.__file__).parent / "extensions" / f"v{version}" / f"{name}.duckdb_extension"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: DuckDB extension {name!r} for duckdb {version} is missing. Fix: pip install duckdb-extension-{name}=={version}")
+    return path
+
+
+def load_extensions(con: duckdb.DuckDBPyConnection, names: tuple[str, ...] = EXTENSIONS) -> None:
+    for name in names:
+        con.execute(f"LOAD '{extension_path(name)}'")
+
+
+def memory_connection() -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB with the offline extensions loaded (for scratch work such as BM25)."""
+    con = duckdb.connect(":memory:", config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
+    load_extensions(con)
+    return con
+
+
+@contextmanager
+def _exclusive_lock(lock_path: Path, timeout_s: float) -> Iterator[None]:
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "a+") as handle:
+        deadline = time.monotonic() + timeout_s
+        delay = 0.05
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise WarehouseBusy(f"{lock_path}: another process held the warehouse for over {timeout_s:.0f}s") from None
+                time.sleep(delay)
+                delay = min(delay * 2, 1.0)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def apply_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create every table and view that is missing (idempotent)."""
+    for sql_dir in (SCHEMA_DIR, VIEWS_DIR):
+        for path in sorted(sql_dir.glob("*.sql")):
+            con.execute(path.read_text(encoding="utf-8"))
+
+
+@contextmanager
+def open_warehouse(path: Path, *, lock_timeout_s: float = 1800.0) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open the warehouse for reading and writing, holding the cross-process lock."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with _exclusive_lock(path.with_name(path.name + ".lock"), lock_timeout_s):
+        con = duckdb.connect(str(path), config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
+        try:
+            load_extensions(con)
+            con.execute("SET hnsw_enable_experimental_persistence = true")
+            apply_schema(con)
+            yield con
+        finally:
+            con.close()
+
+
+def _table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    rows = con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = 'main' AND table_name = ? ORDER BY ordinal_position",
+        [table],
+    ).fetchall()
+    if not rows:
+        raise KeyError(f"table {table!r} is not in the warehouse schema (sql/schema/)")
+    return [r[0] for r in rows]
+
+
+def replace_rows(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    rows: pl.DataFrame,
+    partition: Mapping[str, object] | None = None,
+) -> int:
+    """Replace a partition of ``table`` (or the whole table) with ``rows`` in one transaction.
+
+    ``partition`` maps key columns to values, e.g. ``{"question_id": "q1"}``; rows outside it are
+    untouched. Identifiers are checked against the schema; values are always bound parameters.
+    """
+    columns = _table_columns(con, table)
+    partition = dict(partition or {})
+    unknown = [c for c in [*partition, *rows.columns] if c not in columns]
+    if unknown:
+        raise KeyError(f"table {table!r} has no column(s) {unknown}; its columns are {columns}")
+    for key, value in partition.items():
+        if rows.height and not (rows[key] == value).all():
+            raise ValueError(f"rows written to {table} partition {key}={value!r} must all have {key}={value!r}")
+    where = " AND ".join(f'"{c}" = ?' for c in partition) or "TRUE"
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(f'DELETE FROM "{table}" WHERE {where}', list(partition.values()))
+        if rows.height:
+            con.register("_incoming_rows", rows.to_arrow())
+            try:
+                con.execute(f'INSERT INTO "{table}" BY NAME SELECT * FROM _incoming_rows')
+            finally:
+                con.unregister("_incoming_rows")
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return rows.height
+
+
+def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    tables = [r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main' ORDER BY table_name").fetchall()]
+    return {t: con.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables}

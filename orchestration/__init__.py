@@ -1,0 +1,1 @@
+"""Dagster wiring: partitions, resources, checks, jobs, sensors, schedules and the Definitions."""

@@ -1,0 +1,58 @@
+"""Dagster resources: the project settings and the DuckDB warehouse."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+from dagster import ConfigurableResource
+
+from litsynth.config import ArxivSettings, IngestSettings, SelectionSettings, Settings, project_root
+from litsynth.warehouse import open_warehouse
+
+_DEFAULTS = Settings(project_root=project_root())
+
+
+class LitsynthConfig(ConfigurableResource):
+    """Where the project's inputs and outputs are, and the knobs of each stage.
+
+    Relative paths are resolved against ``project_root``; tests point it at temporary folders.
+    """
+
+    project_root: str = str(project_root())
+    questions_dir: str = _DEFAULTS.questions_dir
+    models_file: str = _DEFAULTS.models_file
+    reports_dir: str = _DEFAULTS.reports_dir
+    data_dir: str = _DEFAULTS.data_dir
+    corpus_dirs: list[str] = list(_DEFAULTS.ingest.corpus_dirs)
+    max_file_bytes: int = _DEFAULTS.ingest.max_file_bytes
+    arxiv_enabled: bool = _DEFAULTS.arxiv.enabled
+    arxiv_max_results: int = _DEFAULTS.arxiv.max_results
+    arxiv_download_dir: str = _DEFAULTS.arxiv.download_dir
+    max_selected: int = _DEFAULTS.selection.max_selected
+    min_dense_similarity: float = _DEFAULTS.selection.min_dense_similarity
+
+    def settings(self) -> Settings:
+        return Settings(
+            project_root=Path(self.project_root),
+            questions_dir=self.questions_dir,
+            models_file=self.models_file,
+            reports_dir=self.reports_dir,
+            data_dir=self.data_dir,
+            ingest=IngestSettings(corpus_dirs=tuple(self.corpus_dirs), max_file_bytes=self.max_file_bytes),
+            arxiv=ArxivSettings(enabled=self.arxiv_enabled, max_results=self.arxiv_max_results, download_dir=self.arxiv_download_dir),
+            selection=SelectionSettings(max_selected=self.max_selected, min_dense_similarity=self.min_dense_similarity),
+        )
+
+
+class Warehouse(ConfigurableResource):
+    """The DuckDB file every asset reads and writes (one writer at a time, see litsynth.warehouse)."""
+
+    path: str = str(project_root() / _DEFAULTS.warehouse)
+
+    @contextmanager
+    def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        with open_warehouse(Path(self.path)) as con:
+            yield con

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Create .venv if missing and install the pinned environment; a no-op when the lock is unchanged.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+python=${LITSYNTH_PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  echo "litsynth: creating .venv with $($python --version)"
+  "$python" -m venv .venv
+fi
+
+stamp=.venv/.litsynth-lock
+wanted=$(cat requirements.lock pyproject.toml scripts/bootstrap.sh | sha256sum | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null || true)" != "$wanted" ]; then
+  echo "litsynth: installing pinned dependencies (torch 2.13.0 CPU first)"
+  pip=(.venv/bin/python -m pip --disable-pip-version-check -q)
+  "${pip[@]}" install --upgrade pip
+  # torch first: any other torch resolution pulls gigabytes of CUDA wheels.
+  "${pip[@]}" install torch==2.13.0
+  "${pip[@]}" install -r requirements.lock
+  "${pip[@]}" install --no-deps -e .
+  echo "$wanted" > "$stamp"
+fi

@@ -1,0 +1,9 @@
+-- One row per research question (questions/*.yaml); question_id is the question partition key.
+CREATE TABLE IF NOT EXISTS questions (
+    question_id   VARCHAR PRIMARY KEY,
+    question      VARCHAR NOT NULL,
+    keywords      VARCHAR[] NOT NULL,
+    source_file   VARCHAR NOT NULL,
+    content_sha256 VARCHAR NOT NULL,
+    loaded_at     TIMESTAMP NOT NULL
+);
