@@ -1,7 +1,5 @@
 """Corpus stage: research questions, the online arXiv source, and ingestion of every input file."""
 
-from __future__ import annotations
-
 from dagster import AssetExecutionContext, AssetSpec, MaterializeResult, MetadataValue, asset, multi_asset
 
 from litsynth.config import question_sources
@@ -10,15 +8,15 @@ from litsynth.harvest import harvest_arxiv
 from litsynth.warehouse import replace_rows
 from orchestration.metadata import table_metadata
 from orchestration.partitions import QUESTION_PARTITIONS_NAME
-from orchestration.resources import LitsynthConfig, Warehouse
+from orchestration.resources import Project, Warehouse
 
 GROUP = "corpus"
 KINDS = {"duckdb", "python"}
 
 
 @asset(group_name=GROUP, kinds=KINDS, description="Research questions from questions/*.yaml; each id is a question partition.")
-def questions(context: AssetExecutionContext, config: LitsynthConfig, warehouse: Warehouse) -> MaterializeResult:
-    settings = config.settings()
+def questions(context: AssetExecutionContext, project: Project, warehouse: Warehouse) -> MaterializeResult:
+    settings = project.settings()
     sources = question_sources(settings.path(settings.questions_dir))  # ConfigError names file and field; nothing written
     rows = questions_table(sources, root=settings.project_root)
     with warehouse.connect() as con:
@@ -37,8 +35,8 @@ def questions(context: AssetExecutionContext, config: LitsynthConfig, warehouse:
     deps=[questions],
     description="arXiv search results per question (JSONL under var/arxiv), when the network is there.",
 )
-def arxiv_harvest(context: AssetExecutionContext, config: LitsynthConfig) -> MaterializeResult:
-    settings = config.settings()
+def arxiv_harvest(context: AssetExecutionContext, project: Project) -> MaterializeResult:
+    settings = project.settings()
     if not settings.arxiv.enabled:
         context.log.info("arXiv source disabled (arxiv_enabled=False); using local files only")
         return MaterializeResult(metadata={"status": "disabled"})
@@ -66,8 +64,8 @@ def arxiv_harvest(context: AssetExecutionContext, config: LitsynthConfig) -> Mat
     ],
     description="Parse every file under the corpus folders (parsers chosen by content) into the corpus tables.",
 )
-def corpus(context: AssetExecutionContext, config: LitsynthConfig, warehouse: Warehouse):
-    settings = config.settings()
+def corpus(context: AssetExecutionContext, project: Project, warehouse: Warehouse):
+    settings = project.settings()
     files = discover_files(settings.path(d) for d in settings.ingest.corpus_dirs)
     tables = ingest_files(files, root=settings.project_root, max_file_bytes=settings.ingest.max_file_bytes, questions=settings.questions())
     rejected = tables.documents.filter(status="rejected")

@@ -1,7 +1,5 @@
 """Selection stage: rank every paper per research question and mark the selected ones."""
 
-from __future__ import annotations
-
 import numpy as np
 from dagster import AssetExecutionContext, MaterializeResult, asset
 
@@ -11,7 +9,7 @@ from litsynth.retrieval.selection import paper_search_text, rank_papers
 from litsynth.warehouse import replace_rows
 from orchestration.metadata import table_metadata
 from orchestration.partitions import question_partitions
-from orchestration.resources import LitsynthConfig, Warehouse
+from orchestration.resources import Project, Warehouse
 
 
 @asset(
@@ -21,8 +19,8 @@ from orchestration.resources import LitsynthConfig, Warehouse
     deps=["questions", "papers"],
     description="Every paper ranked for the question (BM25 via DuckDB fts fused with dense similarity), with the selected flag and its reason.",
 )
-def question_papers(context: AssetExecutionContext, config: LitsynthConfig, warehouse: Warehouse) -> MaterializeResult:
-    settings = config.settings()
+def question_papers(context: AssetExecutionContext, project: Project, warehouse: Warehouse) -> MaterializeResult:
+    settings = project.settings()
     question_id = context.partition_key
     question = next((q for q in settings.questions() if q.id == question_id), None)
     if question is None:

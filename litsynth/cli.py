@@ -17,6 +17,7 @@ from litsynth.config import ConfigError, Settings, project_root
 DAGSTER_YAML = """telemetry:
   enabled: false
 """
+RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
 
 
 def dagster_home(settings: Settings) -> Path:
@@ -33,23 +34,25 @@ def run_main_job(settings: Settings, *, arxiv: bool) -> int:
     from dagster import DagsterInstance
 
     from orchestration.definitions import build_definitions
-    from orchestration.resources import LitsynthConfig, Warehouse
+    from orchestration.resources import Project, Warehouse
 
     questions = settings.questions()  # fail before any run if a question file is bad
     settings.catalog()
     instance = DagsterInstance.from_config(str(dagster_home(settings)))
     defs = build_definitions(
-        LitsynthConfig(project_root=str(settings.project_root), arxiv_enabled=arxiv),
+        Project(project_root=str(settings.project_root), arxiv_enabled=arxiv),
         Warehouse(path=str(settings.warehouse_path)),
     )
-    result = defs.get_job_def("corpus_job").execute_in_process(instance=instance, raise_on_error=False)
+    result = defs.get_job_def("corpus_job").execute_in_process(instance=instance, run_config=RUN_CONFIG, raise_on_error=False)
     if not result.success:
         print("litsynth: the corpus job failed; see the log above", file=sys.stderr)
         return 1
     failed = []
     for question in questions:
         print(f"litsynth: question {question.id}")
-        result = defs.get_job_def("question_job").execute_in_process(instance=instance, partition_key=question.id, raise_on_error=False)
+        result = defs.get_job_def("question_job").execute_in_process(
+            instance=instance, partition_key=question.id, run_config=RUN_CONFIG, raise_on_error=False
+        )
         if not result.success:
             failed.append(question.id)
     print_summary(settings)

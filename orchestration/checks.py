@@ -1,16 +1,14 @@
 """Asset checks: every input accounted for, and the invariants later stages rely on."""
 
-from __future__ import annotations
-
 from dagster import AssetCheckResult, AssetCheckSeverity, MetadataValue, asset_check
 
 from litsynth.corpus import discover_files
-from orchestration.resources import LitsynthConfig, Warehouse
+from orchestration.resources import Project, Warehouse
 
 
 @asset_check(asset="documents", blocking=True, description="Every file under the corpus folders has exactly one documents row.")
-def every_file_accounted_for(config: LitsynthConfig, warehouse: Warehouse) -> AssetCheckResult:
-    settings = config.settings()
+def every_file_accounted_for(project: Project, warehouse: Warehouse) -> AssetCheckResult:
+    settings = project.settings()
     on_disk = len(discover_files(settings.path(d) for d in settings.ingest.corpus_dirs))
     with warehouse.connect() as con:
         rows, without_reason = con.execute(

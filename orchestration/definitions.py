@@ -7,18 +7,18 @@ from dagster import Definitions, load_assets_from_modules
 from assets import corpus, selection
 from orchestration.checks import asset_checks
 from orchestration.jobs import corpus_job, question_job
-from orchestration.resources import LitsynthConfig, Warehouse
+from orchestration.resources import Project, Warehouse
 
 all_assets = load_assets_from_modules([corpus, selection])
 
 
-def build_definitions(config: LitsynthConfig | None = None, warehouse: Warehouse | None = None) -> Definitions:
+def build_definitions(project: Project | None = None, warehouse: Warehouse | None = None) -> Definitions:
     """Definitions with the given resources (defaults: the project's own folders and warehouse)."""
     return Definitions(
         assets=all_assets,
         asset_checks=asset_checks,
         jobs=[corpus_job, question_job],
-        resources={"config": config or LitsynthConfig(), "warehouse": warehouse or Warehouse()},
+        resources={"project": project or Project(), "warehouse": warehouse or Warehouse()},
     )
 
 

@@ -13,17 +13,13 @@ PREVIEW_CELL_CHARS = 80
 def column_schema(con: duckdb.DuckDBPyConnection, table: str) -> TableSchema:
     """The table's columns and types as the warehouse declares them (sql/schema/)."""
     rows = con.execute(
-        """
-        SELECT column_name, data_type, is_nullable, COALESCE(c.comment, '')
-        FROM information_schema.columns i
-        LEFT JOIN duckdb_columns() c ON c.table_name = i.table_name AND c.column_name = i.column_name AND c.schema_name = 'main'
-        WHERE i.table_schema = 'main' AND i.table_name = ? ORDER BY ordinal_position
-        """,
+        "SELECT column_name, data_type, is_nullable, comment FROM duckdb_columns() "
+        "WHERE schema_name = 'main' AND table_name = ? ORDER BY column_index",
         [table],
     ).fetchall()
     return TableSchema(
         columns=[
-            TableColumn(name=name, type=dtype, description=comment or None, constraints=None if nullable == "YES" else _not_null())
+            TableColumn(name=name, type=dtype, description=comment or None, constraints=None if nullable else _not_null())
             for name, dtype, nullable, comment in rows
         ]
     )

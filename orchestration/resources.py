@@ -15,7 +15,7 @@ from litsynth.warehouse import open_warehouse
 _DEFAULTS = Settings(project_root=project_root())
 
 
-class LitsynthConfig(ConfigurableResource):
+class Project(ConfigurableResource):
     """Where the project's inputs and outputs are, and the knobs of each stage.
 
     Relative paths are resolved against ``project_root``; tests point it at temporary folders.

@@ -24,6 +24,10 @@ class BM25Params:
     ignore: str = r"(\.|[^a-z0-9])+"
 
 
+def _quote(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
 class BM25Index:
     """An fts index over (doc_id, text) pairs, queried one query at a time."""
 
@@ -34,10 +38,9 @@ class BM25Index:
         self.con.register("_documents", table)
         self.con.execute("CREATE TABLE documents AS SELECT * FROM _documents")
         self.con.unregister("_documents")
-        self.con.execute(
-            "PRAGMA create_fts_index('documents', 'doc_id', 'body', stemmer = ?, stopwords = ?, ignore = ?, strip_accents = 1, lower = 1, overwrite = 1)",
-            [params.stemmer, params.stopwords, params.ignore],
-        )
+        # PRAGMA takes no bound parameters; the options are code-level settings, quoted here.
+        options = ", ".join(f"{name} = {_quote(value)}" for name, value in (("stemmer", params.stemmer), ("stopwords", params.stopwords), ("ignore", params.ignore)))
+        self.con.execute(f"PRAGMA create_fts_index('documents', 'doc_id', 'body', {options}, strip_accents = 1, lower = 1, overwrite = 1)")
 
     def search(self, query: str, top_k: int | None = None) -> list[tuple[str, float]]:
         """(doc_id, score) best first; documents matching no query term are left out."""

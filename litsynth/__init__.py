@@ -1,0 +1,1 @@
+"""litsynth: evidence-graded literature syntheses over a DuckDB warehouse."""

@@ -1,0 +1,73 @@
+"""Questions and the model catalog: the bundled files load; bad ones fail naming file, field and fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from litsynth.config import ConfigError, Settings, load_catalog, load_question, load_questions
+
+from .conftest import REPO_ROOT
+
+
+def test_bundled_questions_are_the_seed_report_questions(seed_file):
+    questions = {q.id: q for q in load_questions(REPO_ROOT / "questions")}
+    assert set(questions) == {"one-to-many-defense-clip", "alignment-vs-contrastive-pretraining"}
+    seed_000 = " ".join(seed_file("000").read_text(encoding="utf-8").split())
+    seed_004 = " ".join(seed_file("004").read_text(encoding="utf-8").split())
+    assert questions["one-to-many-defense-clip"].question in seed_000
+    assert questions["alignment-vs-contrastive-pretraining"].question in seed_004
+
+
+def test_bundled_catalog_defines_the_model_partitions():
+    catalog = Settings(project_root=REPO_ROOT).catalog()
+    assert catalog.ids == ["minilm-l6", "mpnet-base", "bm25", "hybrid", "clip-vit-b-32"]
+    assert catalog.get("minilm-l6").dim == 384
+    assert catalog.get("hybrid").components == ("bm25", "minilm-l6", "mpnet-base")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("id: Bad Id\nquestion: What is dense retrieval good for?\n", "field 'id'"),
+        ("id: ok\n", "field 'question'"),
+        ("id: ok\nquestion: What is dense retrieval good for?\ncolour: red\n", "field 'colour'"),
+        ("- just\n- a list\n", "expected a mapping"),
+        ("id: [unclosed\n", "not valid UTF-8 YAML"),
+    ],
+)
+def test_malformed_question_names_file_and_field(tmp_path: Path, text: str, message: str):
+    path = tmp_path / "q.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as error:
+        load_question(path)
+    assert str(path) in str(error.value) and message in str(error.value)
+
+
+def test_duplicate_question_ids_are_refused(tmp_path: Path):
+    for name in ("a.yaml", "b.yaml"):
+        (tmp_path / name).write_text("id: same\nquestion: What is dense retrieval good for?\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="b.yaml: field 'id': 'same' is already used"):
+        load_questions(tmp_path)
+
+
+def test_missing_questions_folder_is_a_clear_error(tmp_path: Path):
+    with pytest.raises(ConfigError, match="questions folder not found"):
+        load_questions(tmp_path / "nowhere")
+
+
+def test_catalog_errors_name_the_problem(tmp_path: Path):
+    path = tmp_path / "models.yaml"
+    path.write_text(
+        "selection_model: ghost\nmodels:\n  - id: st\n    family: sentence-transformers\n    hub: x\n    dim: 8\n    max_seq_length: 8\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError, match="selection_model 'ghost' is not a model id"):
+        load_catalog(path)
+    path.write_text("selection_model: st\nmodels:\n  - id: st\n    family: sentence-transformers\n    hub: x\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="needs field"):
+        load_catalog(path)
+    catalog = load_catalog(REPO_ROOT / "models.yaml")
+    with pytest.raises(ConfigError, match="unknown model id 'nope'"):
+        catalog.get("nope")

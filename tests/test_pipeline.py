@@ -1,0 +1,128 @@
+"""End to end through Dagster: materialise the corpus and a question partition on a temporary
+warehouse, with the real seed corpus and bundled questions."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+from dagster import DagsterInstance, materialize
+
+from orchestration.definitions import all_assets, asset_checks
+from orchestration.resources import Project, Warehouse
+
+from .conftest import REPO_ROOT, SEEDS_DIR
+
+QUESTION_000 = "one-to-many-defense-clip"
+QUESTION_004 = "alignment-vs-contrastive-pretraining"
+CORPUS_ASSETS = ["questions", "arxiv_harvest", "documents", "papers", "prior_reports"]
+
+
+def _resources(tmp_path: Path, corpus_dirs: list[str]) -> dict:
+    return {
+        "project": Project(project_root=str(REPO_ROOT), corpus_dirs=corpus_dirs, arxiv_enabled=False),
+        "warehouse": Warehouse(path=str(tmp_path / "warehouse.duckdb")),
+    }
+
+
+def _materialize(resources: dict, instance: DagsterInstance, selection: list[str], partition_key: str | None = None):
+    result = materialize(
+        [*all_assets, *asset_checks], selection=selection, resources=resources, instance=instance, partition_key=partition_key
+    )
+    assert result.success
+    return result
+
+
+def _rows(tmp_path: Path, sql: str) -> list[tuple]:
+    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="module")
+def seed_warehouse(tmp_path_factory):
+    """The seed corpus and both bundled questions, materialised once for this module."""
+    tmp_path = tmp_path_factory.mktemp("seed_warehouse")
+    instance = DagsterInstance.ephemeral()
+    resources = _resources(tmp_path, [str(SEEDS_DIR)])
+    _materialize(resources, instance, CORPUS_ASSETS)
+    for question in (QUESTION_000, QUESTION_004):
+        _materialize(resources, instance, ["question_papers"], question)
+    return tmp_path, instance, resources
+
+
+def test_corpus_tables_hold_the_seed_corpus(seed_warehouse):
+    tmp_path, _, _ = seed_warehouse
+    documents = _rows(tmp_path, "SELECT path, format, status FROM documents ORDER BY path")
+    assert [Path(p).name[:3] for p, _, _ in documents] == ["000", "001", "002", "003", "004"]
+    assert {p[:3]: f for p, f, _ in ((Path(p).name, f, s) for p, f, s in documents)} == {
+        "000": "synthesis_report", "001": "paper_page", "002": "listing_page", "003": "listing_page", "004": "synthesis_report",
+    }
+    assert all(status == "ingested" for _, _, status in documents)
+    (papers,) = _rows(tmp_path, "SELECT count(*) FROM papers")[0]
+    (listed,) = _rows(tmp_path, "SELECT sum(papers_found) FROM documents")[0]
+    assert 0 < papers <= listed  # duplicates across pages merged, nothing invented
+    (dupes,) = _rows(tmp_path, "SELECT count(*) - count(DISTINCT dedup_key) FROM papers")[0]
+    assert dupes == 0
+    reports = _rows(tmp_path, "SELECT question_id, claims_stated, verified_stated, review_score FROM prior_reports ORDER BY question_id")
+    assert reports == [(QUESTION_004, 6, 0, 3.8), (QUESTION_000, 10, 0, 4.2)]
+    references = _rows(tmp_path, "SELECT arxiv_id FROM prior_report_references WHERE paper_id IS NOT NULL")
+    assert references == [("2505.21439",)]  # the seed-001 page is the only referenced paper we hold
+
+
+def test_question_000_selects_multimodal_papers_above_rerankers(seed_warehouse):
+    tmp_path, _, _ = seed_warehouse
+    ranked = _rows(
+        tmp_path,
+        f"SELECT p.title, qp.rank, qp.selected FROM question_papers qp JOIN papers p USING (paper_id) WHERE question_id = '{QUESTION_000}' ORDER BY rank",
+    )
+    rank = {title: r for title, r, _ in ranked}
+    selected = [title for title, _, s in ranked if s]
+    clip_papers = [
+        "Optimizing CLIP Models for Image Retrieval with Maintained Joint-Embedding Alignment",
+        "F4-ITS: Fine-grained Feature Fusion for Food Image-Text Search",
+        "INQUIRE: A Natural World Text-to-Image Retrieval Benchmark",
+    ]
+    text_rerankers = [
+        "Rank-R1: Enhancing Reasoning in LLM-based Document Rerankers via Reinforcement Learning",
+        "FIRST: Faster Improved Listwise Reranking with Single Token Decoding",
+        "InsertRank: LLMs can reason over BM25 scores to Improve Listwise Reranking",
+        "ProRank: Prompt Warmup via Reinforcement Learning for Small Language Models Reranking",
+        "Towards Better Instruction Following Retrieval Models",
+    ]
+    assert max(rank[t] for t in clip_papers) < min(rank[t] for t in text_rerankers)
+    assert set(clip_papers) <= set(selected)
+    assert not set(text_rerankers) & set(selected)
+
+
+def test_rematerialising_a_partition_gives_the_same_rows(seed_warehouse):
+    tmp_path, instance, resources = seed_warehouse
+    query = "SELECT * FROM question_papers ORDER BY question_id, paper_id"
+    before = _rows(tmp_path, query)
+    _materialize(resources, instance, ["question_papers"], QUESTION_000)
+    _materialize(resources, instance, CORPUS_ASSETS)
+    assert _rows(tmp_path, query) == before
+    counts = _rows(tmp_path, "SELECT question_id, count(*) FROM question_papers GROUP BY ALL ORDER BY 1")
+    assert counts[0][1] == counts[1][1] and len(counts) == 2
+
+
+def test_malformed_file_is_recorded_and_good_files_still_land(tmp_path):
+    corpus = tmp_path / "corpus"
+    shutil.copytree(SEEDS_DIR, corpus)
+    (corpus / "empty.txt").write_bytes(b"")
+    (corpus / "broken.pdf").write_bytes(b"%PDF-1.7\n1 0 obj << /Type /Catalog")
+    (corpus / "copy-of-002.txt").write_bytes(next(SEEDS_DIR.glob("002_*.txt")).read_bytes())
+    instance = DagsterInstance.ephemeral()
+    _materialize(_resources(tmp_path, [str(corpus)]), instance, CORPUS_ASSETS)
+    rows = {Path(p).name: (status, reason) for p, status, reason in _rows(tmp_path, "SELECT path, status, reason FROM documents")}
+    assert len(rows) == 8
+    assert rows["empty.txt"][0] == "rejected" and "empty" in rows["empty.txt"][1]
+    assert rows["broken.pdf"][0] == "rejected" and rows["broken.pdf"][1]
+    assert rows["copy-of-002.txt"][0] == "duplicate" and "002_" in rows["copy-of-002.txt"][1]
+    assert sum(status == "ingested" for status, _ in rows.values()) == 5
+    (papers,) = _rows(tmp_path, "SELECT count(*) FROM papers")[0]
+    assert papers > 40

@@ -1,0 +1,85 @@
+"""The warehouse: offline extensions, schema, atomic partition replacement, the write lock."""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+
+import polars as pl
+import pytest
+
+from litsynth.warehouse import WarehouseBusy, _exclusive_lock, open_warehouse, replace_rows, table_counts
+
+
+def _question_rows(question_id: str, papers: list[str]) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "question_id": [question_id] * len(papers),
+            "paper_id": papers,
+            "bm25_score": [1.0] * len(papers),
+            "bm25_rank": list(range(1, len(papers) + 1)),
+            "dense_similarity": [0.5] * len(papers),
+            "dense_rank": list(range(1, len(papers) + 1)),
+            "fused_score": [0.1] * len(papers),
+            "rank": list(range(1, len(papers) + 1)),
+            "selected": [True] * len(papers),
+            "selection_reason": ["test"] * len(papers),
+            "dense_model": ["minilm-l6"] * len(papers),
+        }
+    )
+
+
+def test_extensions_load_offline_and_schema_exists(tmp_path):
+    with open_warehouse(tmp_path / "w.duckdb") as con:
+        loaded = {r[0] for r in con.execute("SELECT extension_name FROM duckdb_extensions() WHERE loaded").fetchall()}
+        assert {"fts", "vss"} <= loaded
+        assert {"documents", "papers", "question_papers", "questions", "embedding_cache"} <= set(table_counts(con))
+
+
+def test_replace_rows_replaces_only_its_partition(tmp_path):
+    with open_warehouse(tmp_path / "w.duckdb") as con:
+        replace_rows(con, "question_papers", _question_rows("q1", ["a", "b"]), {"question_id": "q1"})
+        replace_rows(con, "question_papers", _question_rows("q2", ["a"]), {"question_id": "q2"})
+        replace_rows(con, "question_papers", _question_rows("q1", ["c"]), {"question_id": "q1"})
+        rows = con.execute("SELECT question_id, paper_id FROM question_papers ORDER BY ALL").fetchall()
+    assert rows == [("q1", "c"), ("q2", "a")]
+
+
+def test_a_failed_write_leaves_the_partition_as_it_was(tmp_path):
+    with open_warehouse(tmp_path / "w.duckdb") as con:
+        replace_rows(con, "question_papers", _question_rows("q1", ["a", "b"]), {"question_id": "q1"})
+        duplicate_key = _question_rows("q1", ["x", "x"])  # violates the primary key mid-insert
+        with pytest.raises(Exception, match="(?i)constraint|duplicate"):
+            replace_rows(con, "question_papers", duplicate_key, {"question_id": "q1"})
+        rows = con.execute("SELECT paper_id FROM question_papers ORDER BY 1").fetchall()
+    assert rows == [("a",), ("b",)]
+
+
+def test_rows_outside_the_partition_and_unknown_columns_are_refused(tmp_path):
+    with open_warehouse(tmp_path / "w.duckdb") as con:
+        with pytest.raises(ValueError, match="must all have question_id='q1'"):
+            replace_rows(con, "question_papers", _question_rows("q2", ["a"]), {"question_id": "q1"})
+        with pytest.raises(KeyError, match="no column"):
+            replace_rows(con, "question_papers", _question_rows("q1", ["a"]).with_columns(pl.lit(1).alias("bogus")), {"question_id": "q1"})
+        with pytest.raises(KeyError, match="not in the warehouse schema"):
+            replace_rows(con, "no_such_table; DROP TABLE papers", _question_rows("q1", ["a"]))
+
+
+def _hold_lock(path, seconds):
+    with _exclusive_lock(path, 5):
+        time.sleep(seconds)
+
+
+def test_a_second_writer_waits_for_the_lock_and_times_out_clearly(tmp_path):
+    lock = tmp_path / "w.duckdb.lock"
+    holder = multiprocessing.get_context("spawn").Process(target=_hold_lock, args=(lock, 3))
+    holder.start()
+    time.sleep(1.5)
+    try:
+        with pytest.raises(WarehouseBusy, match="held the warehouse"):
+            with _exclusive_lock(lock, 0.3):
+                pass
+        with _exclusive_lock(lock, 10):  # waits for the holder instead of failing
+            assert not holder.is_alive()
+    finally:
+        holder.join()
