@@ -18,6 +18,7 @@ from litsynth.config import ResearchQuestion
 from litsynth.ids import content_id, normalise_title, sha256_hex
 from litsynth.ingest import parse_bytes
 from litsynth.records import PaperRecord, ParseError, PriorReport
+from litsynth.text import compose_paper_text
 
 # Lower is more authoritative when two sources describe the same paper.
 FORMAT_PRIORITY = {
@@ -62,6 +63,7 @@ PAPER_SCHEMA = {
     "categories": pl.List(pl.Utf8),
     "external_id": pl.Utf8,
     "url": pl.Utf8,
+    "paper_text": pl.Utf8,
     "text_level": pl.Utf8,
     "source_count": pl.Int32,
 }
@@ -292,6 +294,7 @@ def merge_papers(sourced: Sequence[SourcedPaper]) -> tuple[list[dict], list[dict
                 "categories": list(_first(r.categories for r in records) or []),
                 "external_id": _first(r.external_id for r in records),
                 "url": _first(r.url for r in records),
+                "paper_text": compose_paper_text(records[0].title, abstract, full_text),
                 "text_level": "full_text" if full_text else "abstract" if abstract else "title_only",
                 "source_count": len({s.document_id for s in items}),
             }

@@ -78,3 +78,14 @@ def embed_cached(
     dim = next(iter(vectors.values())).shape[0] if vectors else 0
     matrix = np.stack([vectors[k] for k in keys]) if keys else np.zeros((0, dim), dtype=np.float32)
     return matrix, len(missing)
+
+
+def dense_relevance(con: duckdb.DuckDBPyConnection, encoder: Encoder) -> Callable[[str, list[str]], list[float]]:
+    """A claim-relevance scorer: cosine between the question (as a query) and each text, cached."""
+
+    def score(question: str, texts: list[str]) -> list[float]:
+        query, _ = embed_cached(con, encoder, [question], is_query=True)
+        vectors, _ = embed_cached(con, encoder, texts)
+        return (vectors @ query[0]).astype(float).tolist()
+
+    return score

@@ -15,11 +15,13 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 
 from litsynth.config import ConfigError, project_root
 
 EXPECTATIONS_DIR = project_root() / "expectations"
+FRAMES_DIR = project_root() / "sql" / "quality"
 MAX_EXAMPLES = 10
 
 
@@ -51,6 +53,19 @@ class SuiteOutcome:
 
 def suite_path(name: str) -> Path:
     return EXPECTATIONS_DIR / f"{name}.json"
+
+
+def quality_frame(con: duckdb.DuckDBPyConnection, table: str, partition: str | None = None) -> pd.DataFrame:
+    """The rows a table's suite validates, with derived columns (sql/quality/<table>.sql).
+
+    Partitioned frames take ``$partition`` (a question id, or NULL for the whole table).
+    """
+    sql = (FRAMES_DIR / f"{table}.sql").read_text(encoding="utf-8")
+    return con.execute(sql, {"partition": partition} if "$partition" in sql else None).df()
+
+
+def validate_table(con: duckdb.DuckDBPyConnection, table: str, partition: str | None = None) -> SuiteOutcome:
+    return validate_frame(quality_frame(con, table, partition), suite_path(table))
 
 
 def load_suite_json(path: Path) -> dict:
@@ -115,7 +130,7 @@ def validate_frame(frame: pd.DataFrame, path: Path) -> SuiteOutcome:
         indexes = (item.result or {}).get("unexpected_index_list") or []
         examples = [
             {
-                **({id_column: frame.at[i, id_column]} if id_column in frame.columns else {"row": int(i)}),
+                **({id_column: _show(frame.at[i, id_column])} if id_column in frame.columns else {"row": int(i)}),
                 **({column: _show(frame.at[i, column])} if column in frame.columns else {}),
             }
             for i in indexes[:MAX_EXAMPLES]
@@ -135,4 +150,8 @@ def validate_frame(frame: pd.DataFrame, path: Path) -> SuiteOutcome:
 
 
 def _show(value: object) -> object:
-    return value if not isinstance(value, str) or len(value) <= 200 else value[:200] + "…"
+    """A JSON-ready form of a cell (numpy scalars unwrapped, long text cut for display)."""
+    value = value.item() if hasattr(value, "item") else value
+    if isinstance(value, str) and len(value) > 200:
+        return value[:200] + "…"
+    return value if isinstance(value, (str, int, float, bool)) or value is None else str(value)

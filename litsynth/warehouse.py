@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fcntl
 import importlib
+import logging
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -19,6 +20,8 @@ import duckdb
 import polars as pl
 
 from litsynth.config import project_root
+
+log = logging.getLogger(__name__)
 
 SCHEMA_DIR = project_root() / "sql" / "schema"
 VIEWS_DIR = project_root() / "sql" / "views"
@@ -72,11 +75,41 @@ def _exclusive_lock(lock_path: Path, timeout_s: float) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def apply_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create every table and view that is missing (idempotent)."""
-    for sql_dir in (SCHEMA_DIR, VIEWS_DIR):
-        for path in sorted(sql_dir.glob("*.sql")):
-            con.execute(path.read_text(encoding="utf-8"))
+def _columns_by_table(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[str, str]]]:
+    tables: dict[str, list[tuple[str, str]]] = {}
+    for table, column, dtype in con.execute(
+        "SELECT table_name, column_name, data_type FROM duckdb_columns() WHERE schema_name = 'main' AND NOT internal ORDER BY table_name, column_index"
+    ).fetchall():
+        tables.setdefault(table, []).append((column, dtype))
+    return tables
+
+
+def _schema_sql() -> list[str]:
+    return [p.read_text(encoding="utf-8") for d in (SCHEMA_DIR, VIEWS_DIR) for p in sorted(d.glob("*.sql"))]
+
+
+def apply_schema(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Create every missing table and view; re-create tables whose columns changed.
+
+    Every table is derived from the corpus and the questions, so a table written by an older
+    schema is dropped and re-created empty (its assets must be re-materialised); the names of
+    such tables are returned and logged.
+    """
+    expected = duckdb.connect(":memory:")
+    try:
+        for sql in _schema_sql():
+            expected.execute(sql)
+        wanted = _columns_by_table(expected)
+    finally:
+        expected.close()
+    existing = _columns_by_table(con)
+    changed = [t for t in wanted if t in existing and existing[t] != wanted[t]]
+    for table in changed:
+        log.warning("warehouse table %s has an older schema; re-creating it empty (re-materialise its asset)", table)
+        con.execute(f'DROP TABLE "{table}" CASCADE')
+    for sql in _schema_sql():
+        con.execute(sql)
+    return changed
 
 
 @contextmanager

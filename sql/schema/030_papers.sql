@@ -15,6 +15,7 @@ CREATE TABLE IF NOT EXISTS papers (
     categories      VARCHAR[] NOT NULL,
     external_id     VARCHAR,
     url             VARCHAR,
+    paper_text      VARCHAR NOT NULL,         -- title, abstract, full text: what chunk/claim offsets index
     text_level      VARCHAR NOT NULL CHECK (text_level IN ('title_only', 'abstract', 'full_text')),
     source_count    INTEGER NOT NULL
 );

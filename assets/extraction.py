@@ -1,0 +1,122 @@
+"""Extraction stage: chunks of the selected papers, complete typed claims, and the audit of
+the claims of prior machine-written reports."""
+
+from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
+
+from litsynth.claims import RuleBasedClaimExtractor
+from litsynth.embeddings import dense_relevance
+from litsynth.extraction import PaperText, audit_prior_claims, chunk_papers, extract_claims
+from litsynth.models.text_encoder import load_text_encoder
+from litsynth.models.tokens import token_budget
+from litsynth.text import Chunk
+from litsynth.warehouse import replace_rows
+from orchestration.metadata import table_metadata
+from orchestration.partitions import question_partitions
+from orchestration.resources import Project, Warehouse
+
+GROUP = "extraction"
+KINDS = {"duckdb", "python"}
+PAPER_TEXT_SQL = """
+    SELECT p.paper_id, p.paper_text, p.text_level, p.arxiv_id
+    FROM question_papers qp JOIN papers p USING (paper_id)
+    WHERE qp.question_id = ? AND qp.selected ORDER BY qp.rank
+"""
+
+
+def _selected_papers(con, question_id: str) -> list[PaperText]:
+    return [PaperText(*row) for row in con.execute(PAPER_TEXT_SQL, [question_id]).fetchall()]
+
+
+@asset(
+    partitions_def=question_partitions,
+    group_name=GROUP,
+    kinds=KINDS,
+    deps=["question_papers"],
+    description="Sentence-aware passages of the selected papers, each within every catalog text model's token limit; exact offsets.",
+)
+def chunks(context: AssetExecutionContext, project: Project, warehouse: Warehouse) -> MaterializeResult:
+    settings = project.settings()
+    budget = token_budget(settings.catalog(), settings.project_root)
+    for model_id, why in budget.unavailable.items():
+        context.log.warning(f"tokenizer of {model_id} unavailable, chunks not measured with it: {why}")
+    with warehouse.connect() as con:
+        papers = _selected_papers(con, context.partition_key)
+        rows, _ = chunk_papers(context.partition_key, papers, max_tokens=budget.max_tokens, count_tokens=budget.count)
+        replace_rows(con, "chunks", rows, {"question_id": context.partition_key})
+        metadata = table_metadata(con, "chunks", rows, ["paper_id", "position", "n_tokens", "text"])
+    return MaterializeResult(
+        metadata={
+            **metadata,
+            "papers": len(papers),
+            "token_budget": budget.max_tokens,
+            "tokenizers": MetadataValue.json(sorted(budget.tokenizers)),
+            "max_tokens_seen": int(rows["n_tokens"].max() or 0),
+        }
+    )
+
+
+@asset(
+    partitions_def=question_partitions,
+    group_name=GROUP,
+    kinds=KINDS,
+    deps=["chunks"],
+    description="Complete claims (never cut) from the selected papers: type, quantities (claim_quantities), source span, relevance.",
+)
+def claims(context: AssetExecutionContext, project: Project, warehouse: Warehouse) -> MaterializeResult:
+    settings = project.settings()
+    question = next(q for q in settings.questions() if q.id == context.partition_key)
+    catalog = settings.catalog()
+    encoder = load_text_encoder(catalog.get(catalog.selection_model), settings.project_root)
+    with warehouse.connect() as con:
+        papers = _selected_papers(con, question.id)
+        chunks_by_paper = {p.paper_id: [] for p in papers}
+        for paper_id, *chunk in con.execute(
+            "SELECT paper_id, char_start, char_end, text, n_tokens FROM chunks WHERE question_id = ? ORDER BY paper_id, position",
+            [question.id],
+        ).fetchall():
+            chunks_by_paper.setdefault(paper_id, []).append(Chunk(*chunk))
+        extractor = RuleBasedClaimExtractor(relevance=dense_relevance(con, encoder))
+        claim_rows, quantity_rows = extract_claims(
+            question.id, question.query_text, papers, chunks_by_paper, extractor, extractor_name=f"rules+{encoder.spec.id}"
+        )
+        replace_rows(con, "claims", claim_rows, {"question_id": question.id})
+        replace_rows(con, "claim_quantities", quantity_rows, {"question_id": question.id})
+        metadata = table_metadata(con, "claims", claim_rows.sort("relevance", descending=True), ["claim_type", "relevance", "text"])
+    types = dict(claim_rows.group_by("claim_type").len().iter_rows())
+    return MaterializeResult(metadata={**metadata, "claim_types": MetadataValue.json(types), "quantities": quantity_rows.height})
+
+
+@asset(
+    partitions_def=question_partitions,
+    group_name=GROUP,
+    kinds=KINDS,
+    deps=["prior_reports", "papers", "questions"],
+    description="Each claim of a prior report on this question traced to its full source sentence, or unmatched with the reason.",
+)
+def prior_claim_matches(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:
+    question_id = context.partition_key
+    with warehouse.connect() as con:
+        prior = con.execute(
+            """SELECT c.prior_claim_id, c.report_id, c.text FROM prior_report_claims c JOIN prior_reports r USING (report_id)
+               WHERE r.question_id = ? ORDER BY c.report_id, c.position""",
+            [question_id],
+        ).pl()
+        references = dict(
+            con.execute(
+                """SELECT report_id, list(arxiv_id ORDER BY arxiv_id) FROM prior_report_references
+                   WHERE report_id IN (SELECT report_id FROM prior_reports WHERE question_id = ?) GROUP BY report_id""",
+                [question_id],
+            ).fetchall()
+        )
+        papers = [PaperText(*row) for row in con.execute("SELECT paper_id, paper_text, text_level, arxiv_id FROM papers ORDER BY paper_id").fetchall()]
+        rows = audit_prior_claims(question_id, prior.to_dicts(), references, papers)
+        replace_rows(con, "prior_claim_matches", rows, {"question_id": question_id})
+        metadata = table_metadata(con, "prior_claim_matches", rows, ["printed_complete", "matched", "printed_text", "reason"])
+    return MaterializeResult(
+        metadata={
+            **metadata,
+            "matched": int(rows["matched"].sum()),
+            "unmatched": int((~rows["matched"]).sum()),
+            "printed_truncated": int((~rows["printed_complete"]).sum()),
+        }
+    )
