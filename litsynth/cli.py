@@ -31,7 +31,7 @@ def dagster_home(settings: Settings) -> Path:
 
 def run_main_job(settings: Settings, *, arxiv: bool) -> int:
     """Materialise the corpus, then every question partition; returns a process exit code."""
-    from dagster import DagsterInstance
+    from dagster import DagsterInstance, MultiPartitionKey
 
     from orchestration.definitions import build_definitions
     from orchestration.resources import Project, Warehouse
@@ -48,6 +48,7 @@ def run_main_job(settings: Settings, *, arxiv: bool) -> int:
         print("litsynth: the corpus job failed; see the log above", file=sys.stderr)
         return 1
     failed = []
+    model_ids = settings.catalog().ids
     for question in questions:
         print(f"litsynth: question {question.id}")
         result = defs.get_job_def("question_job").execute_in_process(
@@ -55,6 +56,14 @@ def run_main_job(settings: Settings, *, arxiv: bool) -> int:
         )
         if not result.success:
             failed.append(question.id)
+            continue
+        for model_id in model_ids:
+            key = MultiPartitionKey({"question": question.id, "model": model_id})
+            result = defs.get_job_def("question_model_job").execute_in_process(
+                instance=instance, partition_key=key, run_config=RUN_CONFIG, raise_on_error=False
+            )
+            if not result.success:
+                failed.append(f"{question.id}|{model_id}")
     print_summary(settings)
     if failed:
         print(f"litsynth: runs failed for {failed}; see the log above", file=sys.stderr)

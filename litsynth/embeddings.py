@@ -89,3 +89,38 @@ def dense_relevance(con: duckdb.DuckDBPyConnection, encoder: Encoder) -> Callabl
         return (vectors @ query[0]).astype(float).tolist()
 
     return score
+
+
+VECTOR_ROW_COLUMNS = ("question_id", "item_type", "item_id", "paper_id", "text_sha256", "vector")
+
+
+def embed_items(
+    con: duckdb.DuckDBPyConnection,
+    encoder: Encoder,
+    question_id: str,
+    items: Sequence[tuple[str, str, str, str]],
+    *,
+    batch_size: int = 64,
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[pa.Table, int]:
+    """Vectors for (item_type, item_id, paper_id, text) items as rows of a vector table.
+
+    Claims are embedded as queries (they are what retrieval_metrics searches with), chunks as
+    documents; both go through the cache. Returns the rows and the number of cache misses.
+    """
+    rows: dict[str, list] = {c: [] for c in VECTOR_ROW_COLUMNS}
+    misses = 0
+    for item_type, is_query in (("chunk", False), ("claim", True)):
+        chosen = [i for i in items if i[0] == item_type]
+        texts = [text for _, _, _, text in chosen]
+        vectors, computed = embed_cached(con, encoder, texts, is_query=is_query, batch_size=batch_size, progress=progress)
+        misses += computed
+        rows["question_id"] += [question_id] * len(chosen)
+        rows["item_type"] += [item_type] * len(chosen)
+        rows["item_id"] += [item_id for _, item_id, _, _ in chosen]
+        rows["paper_id"] += [paper_id for _, _, paper_id, _ in chosen]
+        rows["text_sha256"] += [cache_key(encoder, t, is_query=is_query) for t in texts]
+        rows["vector"] += [v.tolist() for v in vectors]
+    dim = int(encoder.spec.dim)
+    schema = pa.schema([(c, pa.string()) for c in VECTOR_ROW_COLUMNS[:-1]] + [("vector", pa.list_(pa.float32(), dim))])
+    return pa.table(rows, schema=schema), misses

@@ -78,7 +78,8 @@ def _exclusive_lock(lock_path: Path, timeout_s: float) -> Iterator[None]:
 def _columns_by_table(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[str, str]]]:
     tables: dict[str, list[tuple[str, str]]] = {}
     for table, column, dtype in con.execute(
-        "SELECT table_name, column_name, data_type FROM duckdb_columns() WHERE schema_name = 'main' AND NOT internal ORDER BY table_name, column_index"
+        "SELECT table_name, column_name, data_type FROM duckdb_columns() "
+        "WHERE database_name = current_database() AND schema_name = 'main' AND NOT internal ORDER BY table_name, column_index"
     ).fetchall():
         tables.setdefault(table, []).append((column, dtype))
     return tables
@@ -112,24 +113,40 @@ def apply_schema(con: duckdb.DuckDBPyConnection) -> list[str]:
     return changed
 
 
+def _attach(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
+    """Load the extensions first, then attach the file: replaying a WAL that touches an HNSW
+    index needs vss loaded before the database is opened."""
+    con = memory_connection()
+    con.execute("SET hnsw_enable_experimental_persistence = true")
+    quoted = "'" + str(path).replace("'", "''") + "'"  # ATTACH takes no bound parameters
+    con.execute(f"ATTACH {quoted} AS warehouse{' (READ_ONLY)' if read_only else ''}")
+    con.execute("USE warehouse")
+    return con
+
+
 @contextmanager
 def open_warehouse(path: Path, *, lock_timeout_s: float = 1800.0) -> Iterator[duckdb.DuckDBPyConnection]:
     """Open the warehouse for reading and writing, holding the cross-process lock."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with _exclusive_lock(path.with_name(path.name + ".lock"), lock_timeout_s):
-        con = duckdb.connect(str(path), config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
+        con = _attach(path, read_only=False)
         try:
-            load_extensions(con)
-            con.execute("SET hnsw_enable_experimental_persistence = true")
             apply_schema(con)
             yield con
         finally:
             con.close()
 
 
+def connect_read_only(path: Path) -> duckdb.DuckDBPyConnection:
+    """A read-only connection for analysts and tests (extensions loaded, no lock taken)."""
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no warehouse here yet. Fix: run `litsynth run` first")
+    return _attach(path, read_only=True)
+
+
 def _table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
     rows = con.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_schema = 'main' AND table_name = ? ORDER BY ordinal_position",
+        "SELECT column_name FROM information_schema.columns WHERE table_catalog = current_database() AND table_schema = 'main' AND table_name = ? ORDER BY ordinal_position",
         [table],
     ).fetchall()
     if not rows:
@@ -174,5 +191,5 @@ def replace_rows(
 
 
 def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    tables = [r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main' ORDER BY table_name").fetchall()]
+    tables = [r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'main' ORDER BY table_name").fetchall()]
     return {t: con.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables}

@@ -1,20 +1,31 @@
-"""Jobs: the corpus refresh (unpartitioned) and the per-question pipeline."""
+"""Jobs: the corpus refresh, the per-question pipeline, and the per question x model stage."""
 
 from __future__ import annotations
 
 from dagster import AssetSelection, define_asset_job
 
-from orchestration.partitions import question_partitions
+from orchestration.partitions import question_model_partitions, question_partitions
+
+CORPUS_GROUPS = ("corpus",)
+QUESTION_GROUPS = ("selection", "extraction")
+MODEL_GROUPS = ("embeddings",)
 
 corpus_job = define_asset_job(
     "corpus_job",
-    selection=AssetSelection.groups("corpus"),
+    selection=AssetSelection.groups(*CORPUS_GROUPS),
     description="Load questions, search arXiv (when online) and ingest every corpus file.",
 )
 
 question_job = define_asset_job(
     "question_job",
-    selection=AssetSelection.all() - AssetSelection.groups("corpus"),
+    selection=AssetSelection.groups(*QUESTION_GROUPS),
     partitions_def=question_partitions,
-    description="Everything downstream of the corpus for one research question.",
+    description="Selection and extraction for one research question.",
+)
+
+question_model_job = define_asset_job(
+    "question_model_job",
+    selection=AssetSelection.groups(*MODEL_GROUPS),
+    partitions_def=question_model_partitions,
+    description="Embeddings and retrieval metrics for one research question under one model.",
 )

@@ -14,7 +14,7 @@ def column_schema(con: duckdb.DuckDBPyConnection, table: str) -> TableSchema:
     """The table's columns and types as the warehouse declares them (sql/schema/)."""
     rows = con.execute(
         "SELECT column_name, data_type, is_nullable, comment FROM duckdb_columns() "
-        "WHERE schema_name = 'main' AND table_name = ? ORDER BY column_index",
+        "WHERE database_name = current_database() AND schema_name = 'main' AND table_name = ? ORDER BY column_index",
         [table],
     ).fetchall()
     return TableSchema(

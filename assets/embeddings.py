@@ -1,0 +1,99 @@
+"""Embedding stage: chunks and claims of each question embedded by each catalog model."""
+
+import time
+
+import polars as pl
+from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, MultiPartitionKey, asset
+
+from litsynth.embeddings import embed_items
+from litsynth.models.registry import load_encoder
+from litsynth.models.text_encoder import ModelUnavailable
+from litsynth.retrieval.vector_store import ensure_vector_table
+from litsynth.warehouse import replace_rows
+from orchestration.metadata import table_metadata
+from orchestration.partitions import question_model_partitions
+from orchestration.resources import Project, Warehouse
+
+STATUS_SCHEMA = {
+    "question_id": pl.Utf8,
+    "model_id": pl.Utf8,
+    "status": pl.Utf8,
+    "reason": pl.Utf8,
+    "vector_table": pl.Utf8,
+    "chunks": pl.Int32,
+    "claims": pl.Int32,
+    "newly_embedded": pl.Int32,
+    "truncated": pl.Int32,
+    "seconds": pl.Float64,
+}
+ITEMS_SQL = """
+    SELECT 'chunk' AS item_type, chunk_id AS item_id, paper_id, text FROM chunks WHERE question_id = ?
+    UNION ALL
+    SELECT 'claim', claim_id, paper_id, text FROM claims WHERE question_id = ?
+    ORDER BY item_type, item_id
+"""
+
+
+@asset(
+    partitions_def=question_model_partitions,
+    group_name="embeddings",
+    kinds={"duckdb", "pytorch"},
+    deps=["chunks", "claims"],
+    description=(
+        "Vectors of the question's chunks and claims under one catalog model (embeddings_<model> tables, fixed-size "
+        "arrays with an HNSW index), through a content-hash cache; lexical models and models without weights say so."
+    ),
+)
+def embeddings(context: AssetExecutionContext, project: Project, warehouse: Warehouse) -> MaterializeResult:
+    key = context.partition_key
+    assert isinstance(key, MultiPartitionKey)
+    question_id, model_id = key.keys_by_dimension["question"], key.keys_by_dimension["model"]
+    settings = project.settings()
+    spec = settings.catalog().get(model_id)
+    started = time.perf_counter()
+    status = {"question_id": question_id, "model_id": model_id, "vector_table": None, "newly_embedded": 0, "truncated": 0, "reason": None}
+
+    encoder = None
+    if not spec.is_dense:
+        status.update(status="lexical", reason=f"{spec.family} ranks by terms at query time; it has no vectors")
+    else:
+        try:
+            encoder = load_encoder(spec, settings.project_root)
+        except ModelUnavailable as exc:
+            status.update(status="skipped", reason=str(exc))
+            context.log.warning(f"{model_id}: skipped: {exc}")
+
+    with warehouse.connect() as con:
+        items = con.execute(ITEMS_SQL, [question_id, question_id]).fetchall()
+        status["chunks"] = sum(1 for i in items if i[0] == "chunk")
+        status["claims"] = len(items) - status["chunks"]
+        metadata = {}
+        if encoder is not None:
+            table = ensure_vector_table(con, spec)
+            rows, misses = embed_items(
+                con, encoder, question_id, items,
+                progress=lambda done, total: context.log.info(f"{model_id}: embedded {done}/{total} new texts"),
+            )
+            frame = pl.from_arrow(rows)
+            replace_rows(con, table, frame, {"question_id": question_id})
+            truncated = sum(1 for *_, text in items if encoder.count_tokens(text) > spec.max_seq_length)
+            status.update(status="embedded", vector_table=table, newly_embedded=misses, truncated=truncated)
+            if truncated:
+                status["reason"] = f"{truncated} texts exceed {spec.max_seq_length} tokens and are truncated by this model"
+            metadata = table_metadata(con, table, frame.drop("vector"), ["item_type", "item_id", "paper_id"])
+        status["seconds"] = time.perf_counter() - started
+        status_row = pl.DataFrame([status], schema=STATUS_SCHEMA)
+        replace_rows(con, "embedding_status", status_row, {"question_id": question_id, "model_id": model_id})
+    return MaterializeResult(
+        metadata={
+            **metadata,
+            "status": status["status"],
+            "reason": status["reason"] or "",
+            "chunks": status["chunks"],
+            "claims": status["claims"],
+            "newly_embedded": status["newly_embedded"],
+            "from_cache": (status["chunks"] + status["claims"] - status["newly_embedded"]) if encoder else 0,
+            "truncated": status["truncated"],
+            "seconds": MetadataValue.float(round(status["seconds"], 3)),
+        }
+    )

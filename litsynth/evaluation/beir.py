@@ -1,0 +1,246 @@
+"""BEIR-format benchmarks: load a dataset, run a catalog model over it, and score the run.
+
+Layouts read by ``load_beir(folder)``: a standard BEIR folder (``corpus.jsonl`` with
+``_id``/``title``/``text``, ``queries.jsonl``, ``qrels/<split>.tsv`` with a header), and the
+shared SciFact layout, where ``folder`` holds the queries and qrels and the corpus is the official
+SciFact ``../corpus.jsonl`` (``doc_id``/``title``/``abstract`` sentences, joined by one space as
+BEIR's own SciFact export does). A malformed file stops the load: a benchmark over a silently
+shortened corpus or qrels would report wrong numbers.
+
+Models are run the standard BEIR/MTEB way, so published scores are reproducible:
+
+- sentence-transformers: document text = title + " " + text, normalised embeddings, exact
+  top-k by dot product (= cosine).
+- bm25: DuckDB fts over the same text with ``BEIR_BM25`` (chosen on SciFact *train*; see there).
+- hybrid: reciprocal-rank fusion (k = 60) of the components' top-k runs. On SciFact train it
+  beat every single model, so no score-normalising fusion is needed (see bench/beir_reproduction.py).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from litsynth.config import ModelCatalog, ModelSpec
+from litsynth.evaluation.metrics import Qrels, Run, retrieval_metrics
+from litsynth.retrieval.bm25 import BM25Index, BM25Params
+from litsynth.retrieval.fusion import ranks, reciprocal_rank_fusion
+
+# Chosen on SciFact train qrels (nDCG@10), never on test: Porter stemming and English stop
+# words (close to Elasticsearch's "english" analyzer that BEIR used) with Elasticsearch's
+# default k1 = 1.2, b = 0.75 did as well as any other setting tried.
+BEIR_BM25 = BM25Params(k1=1.2, b=0.75, stemmer="porter", stopwords="english")
+RRF_K = 60
+RECALL_KS = (1, 5, 10)
+EXTRA_RECALL_KS = (100,)
+
+
+class BeirFormatError(ValueError):
+    """A benchmark file that cannot be read; the message names the file, the line or field, and the fix."""
+
+
+@dataclass(frozen=True)
+class BeirDataset:
+    corpus: dict[str, tuple[str, str]]  # doc id -> (title, text)
+    queries: dict[str, str]  # query id -> text; only the queries of the split's qrels
+    qrels: Qrels
+
+
+@dataclass(frozen=True)
+class EvalResult:
+    metrics: dict[str, float]
+    run: Run
+    seconds: float
+
+
+def _records(path: Path) -> Iterator[tuple[int, dict]]:
+    """(line number, JSON object) for every non-blank line of a JSONL file."""
+    try:
+        lines = path.read_text(encoding="utf-8").split("\n")
+    except FileNotFoundError as exc:
+        raise BeirFormatError(f"{path}: file not found. Fix: point at a BEIR folder (corpus.jsonl, queries.jsonl, qrels/)") from exc
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError as exc:
+            raise BeirFormatError(f"{path}: line {number}: not valid JSON ({exc}). Fix: one JSON object per line") from exc
+        if not isinstance(record, dict):
+            raise BeirFormatError(f"{path}: line {number}: expected a JSON object, got {type(record).__name__}")
+        yield number, record
+
+
+def _field(path: Path, number: int, record: dict, name: str, kind: type | tuple[type, ...]) -> object:
+    value = record.get(name)
+    if not isinstance(value, kind) or isinstance(value, bool):
+        wanted = " or ".join(k.__name__ for k in (kind if isinstance(kind, tuple) else (kind,)))
+        got = "missing" if name not in record else f"a {type(value).__name__}"
+        raise BeirFormatError(f"{path}: line {number}: field {name!r} must be a {wanted}, but is {got}")
+    return value
+
+
+def _document(path: Path, number: int, record: dict) -> tuple[str, str, str]:
+    """(doc id, title, text) of a BEIR (``_id``) or SciFact (``doc_id``) corpus record."""
+    if "_id" in record:
+        doc_id = _field(path, number, record, "_id", (str, int))
+        text = _field(path, number, record, "text", str)
+    elif "doc_id" in record:
+        doc_id = _field(path, number, record, "doc_id", (str, int))
+        sentences = _field(path, number, record, "abstract", list)
+        if not all(isinstance(s, str) for s in sentences):
+            raise BeirFormatError(f"{path}: line {number}: field 'abstract' must be a list of strings")
+        text = " ".join(sentences)
+    else:
+        raise BeirFormatError(f"{path}: line {number}: no '_id' (BEIR) or 'doc_id' (SciFact) field. Fix: give every document an id")
+    title = record.get("title") or ""
+    if not isinstance(title, str):
+        raise BeirFormatError(f"{path}: line {number}: field 'title' must be a string, but is a {type(title).__name__}")
+    return str(doc_id), title, text
+
+
+def load_corpus(path: Path) -> dict[str, tuple[str, str]]:
+    corpus: dict[str, tuple[str, str]] = {}
+    for number, record in _records(path):
+        doc_id, title, text = _document(path, number, record)
+        if doc_id in corpus:
+            raise BeirFormatError(f"{path}: line {number}: doc id {doc_id!r} appears twice. Fix: ids must be unique")
+        corpus[doc_id] = (title, text)
+    if not corpus:
+        raise BeirFormatError(f"{path}: no documents")
+    return corpus
+
+
+def load_queries(path: Path) -> dict[str, str]:
+    queries: dict[str, str] = {}
+    for number, record in _records(path):
+        query_id = str(_field(path, number, record, "_id", (str, int)))
+        queries[query_id] = _field(path, number, record, "text", str)
+    return queries
+
+
+def load_qrels(path: Path) -> Qrels:
+    """``query-id<TAB>corpus-id<TAB>score`` rows after one header row."""
+    try:
+        rows = list(csv.reader(path.read_text(encoding="utf-8").splitlines(), delimiter="\t", quoting=csv.QUOTE_NONE))
+    except FileNotFoundError as exc:
+        split = path.stem
+        raise BeirFormatError(f"{path}: file not found. Fix: give a split that exists in {path.parent} (not {split!r})") from exc
+    if not rows or rows[0][:1] != ["query-id"]:
+        raise BeirFormatError(f"{path}: line 1: expected the header 'query-id<TAB>corpus-id<TAB>score'")
+    qrels: Qrels = {}
+    for number, row in enumerate(rows[1:], start=2):
+        if not row:
+            continue
+        if len(row) != 3:
+            raise BeirFormatError(f"{path}: line {number}: expected 3 tab-separated columns (query-id, corpus-id, score), got {len(row)}")
+        query_id, doc_id, grade = row
+        try:
+            qrels.setdefault(query_id, {})[doc_id] = int(grade)
+        except ValueError as exc:
+            raise BeirFormatError(f"{path}: line {number}: score {grade!r} is not an integer relevance grade") from exc
+    if not qrels:
+        raise BeirFormatError(f"{path}: no judgements after the header")
+    return qrels
+
+
+def load_beir(folder: Path, split: str = "test") -> BeirDataset:
+    """The corpus, the split's qrels and the queries they judge (the only ones evaluated)."""
+    folder = Path(folder)
+    corpus_path = next((p for p in (folder / "corpus.jsonl", folder.parent / "corpus.jsonl") if p.is_file()), None)
+    if corpus_path is None:
+        raise BeirFormatError(f"{folder}: no corpus.jsonl here or in {folder.parent}. Fix: point at a BEIR folder")
+    qrels_path = folder / "qrels" / f"{split}.tsv"
+    qrels = load_qrels(qrels_path)
+    queries_path = folder / "queries.jsonl"
+    all_queries = load_queries(queries_path)
+    missing = sorted(set(qrels) - set(all_queries))
+    if missing:
+        raise BeirFormatError(f"{qrels_path}: query ids {missing[:5]} are not in {queries_path}. Fix: the qrels must judge queries of that file")
+    return BeirDataset(load_corpus(corpus_path), {q: all_queries[q] for q in qrels}, qrels)
+
+
+def document_text(title: str, text: str) -> str:
+    """Title + " " + text, as BEIR's SentenceBERT wrapper and MTEB encode a document."""
+    return f"{title} {text}".strip()
+
+
+def dense_run(dataset: BeirDataset, spec: ModelSpec, *, project_root: Path, batch_size: int, top_k: int) -> Run:
+    """Exact top-k by cosine over normalised embeddings."""
+    from litsynth.models.text_encoder import load_text_encoder
+
+    encoder = load_text_encoder(spec, project_root)
+    doc_ids = list(dataset.corpus)
+    docs = encoder.encode([document_text(*dataset.corpus[d]) for d in doc_ids], batch_size=batch_size)
+    query_ids = list(dataset.queries)
+    queries = encoder.encode([dataset.queries[q] for q in query_ids], is_query=True, batch_size=batch_size)
+    scores = queries @ docs.T
+    k = min(top_k, len(doc_ids))
+    best = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+    return {q: {doc_ids[j]: float(scores[i, j]) for j in best[i]} for i, q in enumerate(query_ids)}
+
+
+def bm25_run(dataset: BeirDataset, *, top_k: int, params: BM25Params = BEIR_BM25) -> Run:
+    index = BM25Index([(d, document_text(*dataset.corpus[d])) for d in dataset.corpus], params)
+    try:
+        return {q: dict(index.search(text, top_k)) for q, text in dataset.queries.items()}
+    finally:
+        index.close()
+
+
+def fuse_runs(runs: list[Run], *, top_k: int) -> Run:
+    """Reciprocal-rank fusion per query of the components' runs, cut to the top k."""
+    fused: Run = {}
+    for query in set().union(*runs):
+        scores = reciprocal_rank_fusion([ranks(run.get(query, {})) for run in runs], k=RRF_K)
+        fused[query] = dict(sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:top_k])
+    return fused
+
+
+def model_run(
+    dataset: BeirDataset,
+    spec: ModelSpec,
+    *,
+    project_root: Path,
+    catalog: ModelCatalog,
+    batch_size: int = 64,
+    top_k: int = 100,
+    component_runs: Mapping[str, Run] | None = None,
+) -> Run:
+    """The model's top-k run over the dataset's queries; a hybrid reuses ``component_runs`` given by model id."""
+    if spec.family == "sentence-transformers":
+        return dense_run(dataset, spec, project_root=project_root, batch_size=batch_size, top_k=top_k)
+    if spec.family == "bm25":
+        return bm25_run(dataset, top_k=top_k)
+    if spec.family == "hybrid":
+        known = component_runs or {}
+        runs = [
+            known[c] if c in known else model_run(dataset, catalog.get(c), project_root=project_root, catalog=catalog, batch_size=batch_size, top_k=top_k)
+            for c in spec.components
+        ]
+        return fuse_runs(runs, top_k=top_k)
+    raise ValueError(f"model {spec.id!r}: family {spec.family!r} retrieves no text documents. Fix: evaluate a text model on BEIR")
+
+
+def evaluate_model(
+    dataset: BeirDataset,
+    spec: ModelSpec,
+    *,
+    project_root: Path,
+    catalog: ModelCatalog,
+    batch_size: int = 64,
+    top_k: int = 100,
+    component_runs: Mapping[str, Run] | None = None,
+) -> EvalResult:
+    """Run the model and score it: Recall@1/5/10/100, MRR@10, nDCG@10; ``seconds`` is the run's wall time."""
+    started = time.perf_counter()
+    run = model_run(dataset, spec, project_root=project_root, catalog=catalog, batch_size=batch_size, top_k=top_k, component_runs=component_runs)
+    seconds = time.perf_counter() - started
+    metrics = retrieval_metrics(run, dataset.qrels, recall_ks=RECALL_KS, extra_recall_ks=EXTRA_RECALL_KS)
+    return EvalResult(metrics, run, seconds)
