@@ -64,6 +64,11 @@ def run_main_job(settings: Settings, *, arxiv: bool) -> int:
             )
             if not result.success:
                 failed.append(f"{question.id}|{model_id}")
+        result = defs.get_job_def("report_job").execute_in_process(
+            instance=instance, partition_key=question.id, run_config=RUN_CONFIG, raise_on_error=False
+        )
+        if not result.success:
+            failed.append(f"{question.id} report")
     print_summary(settings)
     if failed:
         print(f"litsynth: runs failed for {failed}; see the log above", file=sys.stderr)

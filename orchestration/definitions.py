@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dagster import Definitions, load_assets_from_modules
 
-from assets import corpus, embeddings, extraction, selection
+from assets import corpus, embeddings, extraction, metrics, report, selection
 from orchestration.checks import asset_checks
-from orchestration.jobs import corpus_job, question_job, question_model_job
+from orchestration.jobs import corpus_job, question_job, question_model_job, report_job
 from orchestration.resources import Project, Warehouse
 
-all_assets = load_assets_from_modules([corpus, selection, extraction, embeddings])
+all_assets = load_assets_from_modules([corpus, selection, extraction, embeddings, metrics, report])
 
 
 def build_definitions(project: Project | None = None, warehouse: Warehouse | None = None) -> Definitions:
@@ -17,7 +17,7 @@ def build_definitions(project: Project | None = None, warehouse: Warehouse | Non
     return Definitions(
         assets=all_assets,
         asset_checks=asset_checks,
-        jobs=[corpus_job, question_job, question_model_job],
+        jobs=[corpus_job, question_job, question_model_job, report_job],
         resources={"project": project or Project(), "warehouse": warehouse or Warehouse()},
     )
 

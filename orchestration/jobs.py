@@ -8,7 +8,8 @@ from orchestration.partitions import question_model_partitions, question_partiti
 
 CORPUS_GROUPS = ("corpus",)
 QUESTION_GROUPS = ("selection", "extraction")
-MODEL_GROUPS = ("embeddings",)
+REPORT_GROUPS = ("report",)
+MODEL_GROUPS = ("embeddings",)  # embeddings and retrieval_metrics
 
 corpus_job = define_asset_job(
     "corpus_job",
@@ -28,4 +29,11 @@ question_model_job = define_asset_job(
     selection=AssetSelection.groups(*MODEL_GROUPS),
     partitions_def=question_model_partitions,
     description="Embeddings and retrieval metrics for one research question under one model.",
+)
+
+report_job = define_asset_job(
+    "report_job",
+    selection=AssetSelection.groups(*REPORT_GROUPS),
+    partitions_def=question_partitions,
+    description="Write the question's report from what the warehouse holds.",
 )

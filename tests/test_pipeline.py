@@ -8,8 +8,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from dagster import AssetCheckKey, AssetKey, AssetSelection, DagsterInstance, materialize
+from dagster import AssetCheckKey, AssetKey, AssetSelection, DagsterInstance, MultiPartitionKey, materialize
 
+from litsynth.warehouse import connect_read_only
 from orchestration.definitions import all_assets, asset_checks
 from orchestration.resources import Project, Warehouse
 
@@ -37,7 +38,7 @@ def _materialize(resources: dict, instance: DagsterInstance, selection: list[str
 
 
 def _rows(tmp_path: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True)
+    con = connect_read_only(tmp_path / "warehouse.duckdb")
     try:
         return con.execute(sql).fetchall()
     finally:
@@ -190,3 +191,27 @@ def test_a_broken_claims_table_fails_its_check_with_the_examples(seed_warehouse,
     assert set(failing) == {"expect_column_values_to_match_regex_list:text", "expect_column_values_to_be_in_set:span_matches"}
     example = failing["expect_column_values_to_match_regex_list:text"]["examples"][0]
     assert example["row_key"] == f"{QUESTION_000}/{claim_id}" and len(example["text"]) == 37
+
+
+def test_embeddings_per_model_are_incremental_and_say_why_when_skipped(seed_warehouse):
+    tmp_path, instance, resources, _ = seed_warehouse
+    for model in ("minilm-l6", "bm25", "clip-vit-b-32"):
+        _materialize(resources, instance, ["embeddings"], MultiPartitionKey({"question": QUESTION_000, "model": model}))
+    status = {
+        model: (state, reason, new)
+        for model, state, reason, new in _rows(tmp_path, "SELECT model_id, status, reason, newly_embedded FROM embedding_status")
+    }
+    assert status["minilm-l6"][0] == "embedded" and status["minilm-l6"][2] > 0
+    assert status["bm25"][0] == "lexical"
+    assert status["clip-vit-b-32"][0] == "skipped" and "checkpoint" in status["clip-vit-b-32"][1]
+    (vectors, chunks, claims) = _rows(
+        tmp_path,
+        f"""SELECT (SELECT count(*) FROM embeddings_minilm_l6 WHERE question_id = '{QUESTION_000}'),
+                   (SELECT count(*) FROM chunks WHERE question_id = '{QUESTION_000}'),
+                   (SELECT count(*) FROM claims WHERE question_id = '{QUESTION_000}')""",
+    )[0]
+    assert vectors == chunks + claims
+    before = _rows(tmp_path, "SELECT item_id, vector FROM embeddings_minilm_l6 ORDER BY ALL")
+    _materialize(resources, instance, ["embeddings"], MultiPartitionKey({"question": QUESTION_000, "model": "minilm-l6"}))
+    assert _rows(tmp_path, "SELECT newly_embedded FROM embedding_status WHERE model_id = 'minilm-l6'") == [(0,)]
+    assert _rows(tmp_path, "SELECT item_id, vector FROM embeddings_minilm_l6 ORDER BY ALL") == before

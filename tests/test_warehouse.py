@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import multiprocessing
-import time
 
 import polars as pl
 import pytest
@@ -65,21 +64,27 @@ def test_rows_outside_the_partition_and_unknown_columns_are_refused(tmp_path):
             replace_rows(con, "no_such_table; DROP TABLE papers", _question_rows("q1", ["a"]))
 
 
-def _hold_lock(path, seconds):
-    with _exclusive_lock(path, 5):
-        time.sleep(seconds)
+def _hold_lock(path, held, release):
+    with _exclusive_lock(path, 60):
+        held.set()
+        release.wait(60)
 
 
 def test_a_second_writer_waits_for_the_lock_and_times_out_clearly(tmp_path):
     lock = tmp_path / "w.duckdb.lock"
-    holder = multiprocessing.get_context("spawn").Process(target=_hold_lock, args=(lock, 3))
+    context = multiprocessing.get_context("spawn")
+    held, release = context.Event(), context.Event()
+    holder = context.Process(target=_hold_lock, args=(lock, held, release))
     holder.start()
-    time.sleep(1.5)
     try:
+        assert held.wait(60)
         with pytest.raises(WarehouseBusy, match="held the warehouse"):
             with _exclusive_lock(lock, 0.3):
                 pass
-        with _exclusive_lock(lock, 10):  # waits for the holder instead of failing
+        release.set()
+        with _exclusive_lock(lock, 30):  # waits for the holder instead of failing
+            holder.join(30)
             assert not holder.is_alive()
     finally:
+        release.set()
         holder.join()

@@ -42,16 +42,13 @@ def resolve_checkpoint(spec: ModelSpec, project_root: Path, checkpoint: Path | N
         local = local if local.is_absolute() else project_root / local
         if local.exists():
             return str(local)
-        where = f"no local checkpoint at {spec.local_path}"
+        where, fix = f"no local checkpoint at {spec.local_path}", "Fix: put the open_clip checkpoint there or pass --checkpoint"
     else:
-        where = "no local_path in the catalog"
+        where, fix = "no local_path in the catalog", "Fix: set local_path to an open_clip checkpoint or pass --checkpoint"
     if not spec.pretrained:
-        raise ModelUnavailable(f"{spec.id}: {where} and no pretrained tag. Fix: put the open_clip checkpoint there or pass --checkpoint")
+        raise ModelUnavailable(f"{spec.id}: {where} and no pretrained tag. {fix}")
     if not hub_reachable():
-        raise ModelUnavailable(
-            f"{spec.id}: {where}; pretrained {spec.pretrained!r} needs the network. "
-            "Fix: put the open_clip checkpoint there or pass --checkpoint"
-        )
+        raise ModelUnavailable(f"{spec.id}: {where}; pretrained {spec.pretrained!r} needs the network. {fix}")
     return spec.pretrained
 
 

@@ -55,9 +55,11 @@ DIRECTION_PAIRS = (
     ("upregulates", "downregulates"), ("upregulated", "downregulated"), ("positive", "negative"),
     ("positively", "negatively"), ("improves", "worsens"), ("improved", "worsened"),
     ("gain", "loss"), ("accelerates", "delays"), ("above", "below"), ("longer", "shorter"),
+    ("increases", "reduces"), ("increase", "reduce"), ("increased", "reduced"), ("promotes", "impedes"),
+    ("induces", "prevents"), ("risk", "protection"),
 )
 _UP = {up for up, _ in DIRECTION_PAIRS}
-_DOWN = {down for _, down in DIRECTION_PAIRS} | {"reduces", "reduce", "reduction", "decline", "declines"}
+_DOWN = {down for _, down in DIRECTION_PAIRS} | {"reduction", "decline", "declines"}
 _WORDS = re.compile(r"[a-z]+(?:-[a-z]+)*")
 
 
@@ -157,7 +159,7 @@ class EvidenceRetriever:
         n_excluded = int((~allowed).sum())
         query = self.encoder.encode([claim_text], is_query=True)[0]
         cosine = self._vectors @ query
-        order = [i for i in np.argsort(-cosine, kind="stable") if allowed[i]][:CANDIDATES]
+        order = np.argsort(-np.where(allowed, cosine, -np.inf), kind="stable")[: min(CANDIDATES, int(allowed.sum()))]
         dense = {self.passages[i].passage_id: float(cosine[i]) for i in order}
         bm25 = {
             pid: score

@@ -1,0 +1,68 @@
+"""``litsynth eval verify``: score a verifier on SciFact-format claims with open retrieval.
+
+    litsynth eval verify --claims FILE --corpus FILE --out FILE.json
+        [--verifier baseline|trained|auto] [--model-dir var/models/verifier] [--split all|validation]
+
+``auto`` takes the trained verifier only when its recorded validation F1 beats the baseline's
+(:func:`litsynth.verify.verifiers.choose_verifier`); the reason is written to the JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+DEFAULT_MODEL_DIR = "var/models/verifier"
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    parser = subparsers.add_parser("verify", help="score a claim verifier on SciFact-format claims (open retrieval)")
+    parser.add_argument("--claims", type=Path, required=True, help="SciFact claims JSONL (id, claim, evidence, cited_doc_ids)")
+    parser.add_argument("--corpus", type=Path, required=True, help="SciFact corpus JSONL (doc_id, title, abstract sentences)")
+    parser.add_argument("--out", type=Path, required=True, help="metrics JSON to write")
+    parser.add_argument("--verifier", choices=("baseline", "trained", "auto"), default="auto")
+    parser.add_argument("--model-dir", type=Path, default=Path(DEFAULT_MODEL_DIR), help="folder of trained verifier versions")
+    parser.add_argument("--split", choices=("all", "validation"), default="all", help="validation: only the claims held out of training")
+    parser.add_argument("--validation-fraction", type=float, default=0.2)
+    parser.add_argument("--retriever-k", type=int, default=3)
+    parser.add_argument("--cache", type=Path, default=None, help="DuckDB embedding cache (default var/cache/verify_embeddings.duckdb)")
+    parser.set_defaults(handler=run)
+    return parser
+
+
+def _verifier(kind: str, model_dir: Path, encoder):
+    from litsynth.verify.verifiers import BaselineVerifier, Choice, choose_verifier
+
+    if kind == "baseline":
+        return Choice(BaselineVerifier(encoder), "requested: baseline")
+    choice = choose_verifier(model_dir, encoder)
+    if kind == "trained" and choice.verifier.name != "trained":
+        raise FileNotFoundError(f"no usable trained verifier in {model_dir}: {choice.reason}. Fix: run bench/verify.py or use --verifier baseline")
+    return choice
+
+
+def run(args: argparse.Namespace) -> int:
+    from litsynth.verify.scifact_eval import default_encoder, evaluate_scifact
+
+    for path in (args.claims, args.corpus):
+        if not path.is_file():
+            print(f"litsynth eval verify: {path}: file not found", file=sys.stderr)
+            return 2
+    encoder = default_encoder()
+    try:
+        choice = _verifier(args.verifier, args.model_dir, encoder)
+    except FileNotFoundError as exc:
+        print(f"litsynth eval verify: {exc}", file=sys.stderr)
+        return 2
+    metrics = evaluate_scifact(
+        args.claims, args.corpus, choice.verifier, retriever_k=args.retriever_k, split=args.split,
+        validation_fraction=args.validation_fraction, encoder=encoder, cache_path=args.cache,
+    )
+    metrics["choice"] = choice.reason
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(metrics, indent=2), encoding="utf-8")
+    f1 = metrics["abstract_label_only"]["f1"]
+    print(f"litsynth eval verify: {choice.verifier.name} on {metrics['claims']} claims: abstract label-only F1 {f1:.3f} -> {args.out}")
+    return 0

@@ -1,0 +1,313 @@
+"""SciFact evaluation of a verifier with open retrieval (the verifier never sees oracle evidence).
+
+For each claim the hybrid retriever returns the top ``retriever_k`` abstracts of the whole
+corpus; the verifier labels each (claim, abstract) pair and names rationale sentences. Scoring
+follows SciFact (Wadden et al., 2020), at most three abstracts per claim and three sentences
+per abstract:
+
+- abstract-level label-only: a predicted (doc, label) is correct when doc is a gold evidence
+  abstract of the claim and the label equals its gold label; abstracts labelled "not enough
+  evidence" are not predictions. P = correct / predicted, R = correct / gold (claim, doc) pairs.
+- abstract-level label+rationale: additionally some gold rationale lies wholly within the
+  predicted sentences.
+- sentence-level selection+label: a predicted sentence of a labelled abstract is correct when
+  the abstract's label is right and the sentence belongs to a gold rationale that is wholly
+  predicted; R divides by all gold rationale sentences.
+
+The validation split is a deterministic hash of the claim id (:func:`is_validation`), the same
+one :mod:`litsynth.verify.train` holds out, so ``split="validation"`` scores only claims no
+model was trained on.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from litsynth.config import Settings, project_root
+from litsynth.embeddings import Encoder, embed_cached
+from litsynth.ids import sha256_hex
+from litsynth.models.text_encoder import load_text_encoder
+from litsynth.verify.evidence import EvidenceRetriever, Hit, Passage
+from litsynth.verify.verifiers import CONTRADICTED, LABELS, NEI, SUPPORTED, Gate, Label, Verdict, Verifier
+from litsynth.warehouse import apply_schema
+
+RETRIEVAL_MODEL = "minilm-l6"
+DEFAULT_CACHE = "var/cache/verify_embeddings.duckdb"
+MAX_ABSTRACTS = 3
+MAX_SENTENCES = 3
+GOLD_LABELS = {"SUPPORT": SUPPORTED, "CONTRADICT": CONTRADICTED}
+SEPARATOR = "\n\n"  # between abstract sentences: a blank line always ends a sentence (litsynth.text)
+
+
+@dataclass(frozen=True)
+class Rationale:
+    sentences: frozenset[int]
+    label: Label
+
+
+@dataclass(frozen=True)
+class SciFactClaim:
+    id: int
+    claim: str
+    evidence: Mapping[str, tuple[Rationale, ...]]  # doc id -> gold rationales (one label per doc)
+    cited_doc_ids: tuple[str, ...]
+
+    def gold_label(self, doc_id: str) -> Label | None:
+        rationales = self.evidence.get(doc_id)
+        return rationales[0].label if rationales else None
+
+
+@dataclass(frozen=True)
+class Abstract:
+    doc_id: str
+    title: str
+    sentences: tuple[str, ...]
+
+    @property
+    def evidence_text(self) -> str:
+        """What a verifier reads: the abstract's sentences, one per paragraph."""
+        return SEPARATOR.join(self.sentences)
+
+    @property
+    def search_text(self) -> str:
+        return self.title + SEPARATOR + self.evidence_text
+
+    def sentence_indices(self, spans: Iterable[tuple[int, int]]) -> tuple[int, ...]:
+        """Abstract sentence numbers of character spans of ``evidence_text``, in span order."""
+        starts, position = [], 0
+        for sentence in self.sentences:
+            starts.append(position)
+            position += len(sentence) + len(SEPARATOR)
+        found: list[int] = []
+        for start, _ in spans:
+            index = max(i for i, s in enumerate(starts) if s <= start) if starts else 0
+            if index not in found:
+                found.append(index)
+        return tuple(found)
+
+
+def _jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def load_claims(path: Path) -> list[SciFactClaim]:
+    claims = []
+    for row in _jsonl(path):
+        evidence = {
+            str(doc): tuple(Rationale(frozenset(a["sentences"]), GOLD_LABELS[a["label"]]) for a in annotations)
+            for doc, annotations in row.get("evidence", {}).items()
+        }
+        claims.append(SciFactClaim(int(row["id"]), row["claim"], evidence, tuple(str(d) for d in row.get("cited_doc_ids", []))))
+    return claims
+
+
+def load_corpus(path: Path) -> dict[str, Abstract]:
+    return {str(r["doc_id"]): Abstract(str(r["doc_id"]), r["title"], tuple(r["abstract"])) for r in _jsonl(path)}
+
+
+def is_validation(claim_id: int, fraction: float) -> bool:
+    """Deterministic held-out membership: the claim id's hash, not file order or a random seed."""
+    return int(sha256_hex(f"scifact-validation:{claim_id}")[:8], 16) / 16**8 < fraction
+
+
+def split_claims(claims: Sequence[SciFactClaim], validation_fraction: float) -> tuple[list[SciFactClaim], list[SciFactClaim]]:
+    """(training claims, validation claims)."""
+    held = [is_validation(c.id, validation_fraction) for c in claims]
+    return [c for c, h in zip(claims, held) if not h], [c for c, h in zip(claims, held) if h]
+
+
+# --- scoring ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Prediction:
+    label: Label
+    sentences: tuple[int, ...] = ()
+
+
+Predictions = Mapping[int, Mapping[str, Prediction]]  # claim id -> doc id -> prediction
+
+
+def _prf(correct: int, predicted: int, gold: int) -> dict[str, float]:
+    precision = correct / predicted if predicted else 0.0
+    recall = correct / gold if gold else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"precision": precision, "recall": recall, "f1": f1, "correct": correct, "predicted": predicted, "gold": gold}
+
+
+def score_predictions(claims: Sequence[SciFactClaim], predictions: Predictions) -> dict:
+    """SciFact abstract- and sentence-level metrics (definitions: module docstring)."""
+    gold_docs = sum(len(c.evidence) for c in claims)
+    gold_sentences = sum(len(set().union(*(r.sentences for r in rs))) for c in claims for rs in c.evidence.values())
+    counts = {"gold": dict.fromkeys((SUPPORTED, CONTRADICTED), 0), "predicted": dict.fromkeys(LABELS, 0), "correct": dict.fromkeys((SUPPORTED, CONTRADICTED), 0)}
+    label_only = with_rationale = predicted_docs = predicted_sentences = correct_sentences = 0
+    for claim in claims:
+        for doc_id in claim.evidence:
+            counts["gold"][claim.gold_label(doc_id)] += 1
+        for doc_id, prediction in list(predictions.get(claim.id, {}).items())[:MAX_ABSTRACTS]:
+            counts["predicted"][prediction.label] += 1
+            if prediction.label == NEI:
+                continue
+            predicted_docs += 1
+            chosen = set(prediction.sentences[:MAX_SENTENCES])
+            predicted_sentences += len(chosen)
+            if claim.gold_label(doc_id) != prediction.label:
+                continue
+            label_only += 1
+            counts["correct"][prediction.label] += 1
+            contained = [r.sentences for r in claim.evidence[doc_id] if r.sentences <= chosen]
+            with_rationale += bool(contained)
+            correct_sentences += len(set().union(*contained)) if contained else 0
+    return {
+        "claims": len(claims),
+        "abstract_label_only": _prf(label_only, predicted_docs, gold_docs),
+        "abstract_label_rationale": _prf(with_rationale, predicted_docs, gold_docs),
+        "sentence_selection_label": _prf(correct_sentences, predicted_sentences, gold_sentences),
+        "counts": counts,
+    }
+
+
+# --- open retrieval -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scored:
+    """One retrieved abstract of a claim with the verifier's verdict on it."""
+
+    doc_id: str
+    retrieval_score: float
+    verdict: Verdict
+
+
+def default_encoder() -> Encoder:
+    root = project_root()
+    return load_text_encoder(Settings(project_root=root).catalog().get(RETRIEVAL_MODEL), root)
+
+
+def corpus_retriever(corpus: Mapping[str, Abstract], encoder: Encoder, cache_path: Path | None = None) -> EvidenceRetriever:
+    """A retriever over every abstract; vectors come from a DuckDB embedding cache, so the
+    corpus is encoded once per model, not once per run."""
+    passages = [Passage(doc_id, doc_id, a.search_text) for doc_id, a in corpus.items()]
+    path = Path(cache_path) if cache_path else project_root() / DEFAULT_CACHE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path))
+    try:
+        apply_schema(con)  # the warehouse schema; only its embedding_cache table is used here
+        vectors, _ = embed_cached(con, encoder, [p.text for p in passages])
+    finally:
+        con.close()
+    return EvidenceRetriever(passages, encoder, passage_vectors=vectors)
+
+
+def retrieve(claims: Sequence[SciFactClaim], retriever: EvidenceRetriever, k: int) -> dict[int, list[Hit]]:
+    """Top-k abstracts per claim; SciFact claims come from papers outside the corpus."""
+    return {c.id: retriever.search(c.claim, exclude_paper_id=None, k=k) for c in claims}
+
+
+def verify_hits(
+    claims: Sequence[SciFactClaim], hits: Mapping[int, list[Hit]], corpus: Mapping[str, Abstract], verifier: Verifier
+) -> dict[int, list[Scored]]:
+    """The verifier's verdicts on every retrieved (claim, abstract) pair, in one batch."""
+    rows = [(c, h) for c in claims for h in hits[c.id]]
+    verdicts = verifier.predict(
+        [c.claim for c, _ in rows],
+        [corpus[h.passage.paper_id].evidence_text for _, h in rows],
+        [h.dense for _, h in rows],
+    )
+    scored: dict[int, list[Scored]] = {c.id: [] for c in claims}
+    for (claim, hit), verdict in zip(rows, verdicts):
+        scored[claim.id].append(Scored(hit.passage.paper_id, hit.dense, verdict))
+    return scored
+
+
+def to_predictions(scored: Mapping[int, list[Scored]], corpus: Mapping[str, Abstract], gate: Gate | None = None) -> dict[int, dict[str, Prediction]]:
+    """Predictions from verdicts, relabelled by ``gate`` when given (for tuning without re-running the model)."""
+    predictions: dict[int, dict[str, Prediction]] = {}
+    for claim_id, rows in scored.items():
+        predictions[claim_id] = {}
+        for row in rows:
+            label = gate.label(row.verdict.probabilities, row.retrieval_score) if gate else row.verdict.label
+            sentences = corpus[row.doc_id].sentence_indices(row.verdict.rationale) if label != NEI else ()
+            predictions[claim_id][row.doc_id] = Prediction(label, sentences)
+    return predictions
+
+
+# Candidate gates: no retrieval threshold or a cosine in 0.30-0.80; P(evidence) 0.05-0.95.
+GATE_GRID = tuple(
+    Gate(r, e)
+    for r in (0.0, *(round(0.30 + 0.025 * i, 3) for i in range(21)))
+    for e in (round(0.05 * i, 2) for i in range(1, 20))
+)
+
+
+def tune_gate(claims: Sequence[SciFactClaim], scored: Mapping[int, list[Scored]], corpus: Mapping[str, Abstract]) -> tuple[Gate, float]:
+    """The gate with the best abstract-level label-only F1; ties go to the stricter gate."""
+    def f1(gate: Gate) -> float:
+        return score_predictions(claims, to_predictions(scored, corpus, gate))["abstract_label_only"]["f1"]
+
+    best = max(GATE_GRID, key=lambda g: (f1(g), g.min_evidence_probability, g.min_retrieval_score))
+    return best, f1(best)
+
+
+def cross_fitted(claims: Sequence[SciFactClaim], scored: Mapping[int, list[Scored]], corpus: Mapping[str, Abstract]) -> dict:
+    """Metrics where each half of the claims is labelled with the gate tuned on the other half:
+    an estimate free of tuning-on-the-scored-claims optimism."""
+    halves = [[c for c in claims if int(sha256_hex(f"fold:{c.id}")[:8], 16) % 2 == h] for h in (0, 1)]
+    predictions: dict[int, dict[str, Prediction]] = {}
+    gates = []
+    for tune_half, apply_half in ((halves[0], halves[1]), (halves[1], halves[0])):
+        gate, _ = tune_gate(tune_half, {c.id: scored[c.id] for c in tune_half}, corpus)
+        gates.append(gate.__dict__)
+        predictions.update(to_predictions({c.id: scored[c.id] for c in apply_half}, corpus, gate))
+    return {**score_predictions(claims, predictions), "gates": gates}
+
+
+def retrieval_recall(claims: Sequence[SciFactClaim], hits: Mapping[int, list[Hit]]) -> float:
+    """Share of gold evidence abstracts among the retrieved ones: the ceiling on recall."""
+    gold = [(c.id, d) for c in claims for d in c.evidence]
+    found = sum(d in {h.passage.paper_id for h in hits[cid]} for cid, d in gold)
+    return found / len(gold) if gold else 0.0
+
+
+def select_claims(claims: Sequence[SciFactClaim], split: str, validation_fraction: float) -> list[SciFactClaim]:
+    if split == "all":
+        return list(claims)
+    if split not in ("train", "validation"):
+        raise ValueError(f"split must be all, train or validation, not {split!r}")
+    train, validation = split_claims(claims, validation_fraction)
+    return validation if split == "validation" else train
+
+
+def evaluate_scifact(
+    claims_path: Path,
+    corpus_path: Path,
+    verifier: Verifier,
+    *,
+    retriever_k: int = MAX_ABSTRACTS,
+    split: str = "all",
+    validation_fraction: float = 0.2,
+    encoder: Encoder | None = None,
+    cache_path: Path | None = None,
+) -> dict:
+    """Open-retrieval SciFact metrics of ``verifier`` on the chosen split of ``claims_path``."""
+    claims = select_claims(load_claims(claims_path), split, validation_fraction)
+    corpus = load_corpus(corpus_path)
+    retriever = corpus_retriever(corpus, encoder or default_encoder(), cache_path)
+    try:
+        hits = retrieve(claims, retriever, retriever_k)
+    finally:
+        retriever.close()
+    scored = verify_hits(claims, hits, corpus, verifier)
+    return {
+        "verifier": verifier.name,
+        "split": split,
+        "validation_fraction": validation_fraction,
+        "retriever_k": retriever_k,
+        "retrieval_recall": retrieval_recall(claims, hits),
+        **score_predictions(claims, to_predictions(scored, corpus)),
+    }

@@ -1,0 +1,416 @@
+"""Train the verifier: a MiniLM cross-encoder over (claim, evidence sentence) pairs, 3-way.
+
+Why sentence pairs and a cross-encoder: stance ("increases" against "decreased") needs the
+claim's and the evidence's tokens to attend to each other, which a bi-encoder cannot do, and a
+sentence (about 60 tokens with the claim) is what a CPU can afford to fine-tune on; the
+abstract-level label is then read off the best sentences (:class:`TrainedVerifier`), which
+also yields rationale sentences.
+
+Recipe (choices follow the lessons of the verifier probe in DESIGN.md):
+
+- split: validation claims are a hash of the claim id (:func:`is_validation`); they are never
+  trained on and serve for temperature scaling, the gate and the reported metrics.
+- pairs per training claim: every gold rationale sentence with its label (SUPPORT/CONTRADICT);
+  NEI from the most claim-like non-rationale sentences of gold abstracts and from abstracts the
+  retriever returns (or the claim cites) that are not evidence: the hard negatives the verifier
+  meets at inference.
+- contradiction augmentation: :func:`negate_claim` rewrites a claim to say the opposite
+  (drop a negation, swap a direction word, or insert one); the rewritten claim gets the flipped
+  label against the same rationale and NEI against a non-evidence sentence, so the model
+  learns stance rather than "negation word means contradiction".
+- class balance: cross-entropy weighted by inverse class frequency.
+- calibration: one temperature fitted by NLL on validation logits; ECE before/after recorded.
+- gate: thresholds on retrieval cosine and P(evidence), tuned for abstract-level F1 on the
+  validation claims with open retrieval (the trivial baseline's lesson: label few abstracts).
+
+A version is the content hash of the data files and hyper-parameters: retraining with the
+same inputs gives the same version folder, which is reused unless ``retrain=True``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import re
+import shutil
+import time
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from litsynth.claims import lexical_relevance
+from litsynth.config import Settings, project_root
+from litsynth.ids import content_id, sha256_hex
+from litsynth.models.text_encoder import resolve_weights
+from litsynth.verify.evidence import DIRECTION_PAIRS, Hit
+from litsynth.verify.scifact_eval import (
+    Abstract,
+    SciFactClaim,
+    corpus_retriever,
+    cross_fitted,
+    default_encoder,
+    load_claims,
+    load_corpus,
+    retrieval_recall,
+    retrieve,
+    score_predictions,
+    split_claims,
+    to_predictions,
+    tune_gate,
+    verify_hits,
+)
+from litsynth.verify.verifiers import (
+    CARD_FILE,
+    CONTRADICTED,
+    LABELS,
+    MODEL_FILE,
+    NEI,
+    SUPPORTED,
+    BaselineVerifier,
+    Gate,
+    TrainedVerifier,
+    import_torch,
+    batched_logits,
+    build_classifier,
+    softmax,
+)
+
+log = logging.getLogger(__name__)
+
+RECIPE = 1  # bump when pair building or the model changes, so old versions are not reused
+NEGATIVE_DOCS = 5  # retrieved abstracts per training claim searched for NEI sentences
+GOLD_DOC_NEGATIVES = 1  # non-rationale sentences per gold abstract
+OTHER_NEGATIVES = 2  # sentences from non-evidence abstracts per claim
+ECE_BINS = 15
+
+# --- contradiction augmentation -----------------------------------------------------------
+
+_AUX_NOT = re.compile(r"\b(do|does|did|is|are|was|were|can|could|has|have|had|will|would|may|might|should|must) not\b", re.IGNORECASE)
+_CANNOT = re.compile(r"\bcannot\b", re.IGNORECASE)
+_NO = re.compile(r"\bno (\w)", re.IGNORECASE)
+_AUX = re.compile(r"\b(is|are|was|were|can|could|will|would|may|might|should|must)\b(?! not)", re.IGNORECASE)
+_HAS = re.compile(r"\b(has|have)\b(?! not)( \w+)?", re.IGNORECASE)
+_LACK = re.compile(r"\b(lacks?)\b(?! of)")
+# Third-person verbs common in biomedical claims: "regulates" -> "does not regulate".
+_VERB = re.compile(
+    r"\b((?:regulat|mediat|modulat|contribut|affect|requir|protect|correlat|predict|lead|play|control|"
+    r"driv|bind|determin|limit|block|trigger|depend|confer|exhibit|produc|encod|alter|caus|activat|"
+    r"possess|permit|interact|express|target|impair|stem|reach|involv|enabl|facilitat|attenuat|"
+    r"maintain|restor|exacerbat|ameliorat|rescu|respond|improv|correspond|occur|associat|influenc)\w{0,2}?)"
+    r"(?<!or)(?<!er)(?<!ion)(?<!ment)(?<!ing)(es|s)\b"
+)
+_SWAPS = {a: b for up, down in DIRECTION_PAIRS for a, b in ((up, down), (down, up))}
+_SWAP = re.compile(r"\b(" + "|".join(sorted(map(re.escape, _SWAPS), key=len, reverse=True)) + r")\b", re.IGNORECASE)
+
+
+def _same_case(word: str, like: str) -> str:
+    return word.capitalize() if like[:1].isupper() else word
+
+
+def _base_form(stem: str, ending: str) -> str:
+    """"regulat"+"es" -> "regulate", "reach"+"es" -> "reach", "play"+"s" -> "play"."""
+    if ending == "es" and not stem.endswith(("ss", "ch", "sh", "x", "z")):
+        return stem + "e"
+    return stem
+
+
+def _negate_have(m: re.Match) -> str:
+    """"has remained" -> "has not remained" (perfect tense), "has three" -> "does not have three"."""
+    following = m.group(2) or ""
+    if following.endswith(("ed", "en")):
+        return m.group(1) + " not" + following
+    return _same_case("does" if m.group(1).lower() == "has" else "do", m.group(1)) + " not have" + following
+
+
+def negate_claim(claim: str) -> str | None:
+    """The claim saying the opposite, or None when no rule applies. Rules, first that fits:
+    drop a negation ("does not X" -> "does X", "no effect" -> "an effect", "lacks" -> "has"),
+    swap the first direction word ("increases" -> "decreases"), negate the first auxiliary
+    ("is" -> "is not", "has" -> "does not have") or a listed verb ("regulates" -> "does not
+    regulate")."""
+    for pattern, replace in (
+        (_AUX_NOT, lambda m: m.group(1)),
+        (_CANNOT, lambda m: _same_case("can", m.group(0))),
+        (_NO, lambda m: _same_case("an" if m.group(1).lower() in "aeiou" else "a", m.group(0)) + " " + m.group(1)),
+        (_LACK, lambda m: _same_case("has" if m.group(1).lower() == "lacks" else "have", m.group(1))),
+        (_SWAP, lambda m: _same_case(_SWAPS[m.group(1).lower()], m.group(1))),
+        (_AUX, lambda m: m.group(1) + " not"),
+        (_HAS, _negate_have),
+        (_VERB, lambda m: "does not " + _base_form(m.group(1), m.group(2))),
+    ):
+        rewritten, n = pattern.subn(replace, claim, count=1)
+        if n:
+            return rewritten
+    return None
+
+
+# --- training pairs -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TrainingPair:
+    claim: str
+    sentence: str
+    label: str  # one of LABELS
+    augmented: bool = False
+
+
+_FLIP = {SUPPORTED: CONTRADICTED, CONTRADICTED: SUPPORTED}
+
+
+def _most_claim_like(claim: str, sentences: Sequence[str], n: int) -> list[str]:
+    scores = lexical_relevance(claim, list(sentences))
+    order = sorted(range(len(sentences)), key=lambda i: -scores[i])
+    return [sentences[i] for i in order[:n]]
+
+
+def claim_pairs(claim: SciFactClaim, corpus: Mapping[str, Abstract], hits: Sequence[Hit], *, augment: bool) -> list[TrainingPair]:
+    """Labelled (claim, sentence) pairs for one claim (recipe: module docstring)."""
+    gold: list[TrainingPair] = []
+    negatives: list[TrainingPair] = []
+    for doc_id, rationales in claim.evidence.items():
+        abstract = corpus[doc_id]
+        cited = sorted(set().union(*(r.sentences for r in rationales)))
+        gold += [TrainingPair(claim.claim, abstract.sentences[i], claim.gold_label(doc_id)) for i in cited if i < len(abstract.sentences)]
+        others = [s for i, s in enumerate(abstract.sentences) if i not in cited]
+        negatives += [TrainingPair(claim.claim, s, NEI) for s in _most_claim_like(claim.claim, others, GOLD_DOC_NEGATIVES)]
+    other_docs = dict.fromkeys([h.passage.paper_id for h in hits] + [d for d in claim.cited_doc_ids if d in corpus])
+    candidates = [s for d in other_docs if d not in claim.evidence for s in _most_claim_like(claim.claim, corpus[d].sentences, 1)]
+    negatives += [TrainingPair(claim.claim, s, NEI) for s in _most_claim_like(claim.claim, candidates, OTHER_NEGATIVES)]
+    pairs = gold + negatives
+    negated = negate_claim(claim.claim) if augment else None
+    if negated:
+        pairs += [TrainingPair(negated, p.sentence, _FLIP[p.label], True) for p in gold]
+        pairs += [TrainingPair(negated, p.sentence, NEI, True) for p in negatives[:1]]
+    return pairs
+
+
+# --- calibration --------------------------------------------------------------------------
+
+
+def negative_log_likelihood(probabilities: np.ndarray, labels: np.ndarray) -> float:
+    return float(-np.mean(np.log(np.clip(probabilities[np.arange(len(labels)), labels], 1e-12, 1.0))))
+
+
+def expected_calibration_error(probabilities: np.ndarray, labels: np.ndarray, bins: int = ECE_BINS) -> float:
+    """Mean |accuracy - confidence| over equal-width confidence bins, weighted by bin size."""
+    confidence = probabilities.max(axis=1)
+    correct = probabilities.argmax(axis=1) == labels
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    which = np.clip(np.digitize(confidence, edges[1:-1]), 0, bins - 1)
+    return float(sum(
+        abs(correct[which == b].mean() - confidence[which == b].mean()) * (which == b).mean()
+        for b in range(bins) if (which == b).any()
+    ))
+
+
+def fit_temperature(logits: np.ndarray, labels: np.ndarray) -> float:
+    """The single temperature T minimising validation NLL of softmax(logits / T) (Guo et al., 2017)."""
+    from scipy.optimize import minimize_scalar
+
+    result = minimize_scalar(
+        lambda log_t: negative_log_likelihood(softmax(logits, math.exp(log_t)), labels),
+        bounds=(math.log(0.05), math.log(20.0)),
+        method="bounded",
+    )
+    return float(math.exp(result.x))
+
+
+def calibration_report(logits: np.ndarray, labels: np.ndarray) -> dict:
+    temperature = fit_temperature(logits, labels)
+    before, after = softmax(logits), softmax(logits, temperature)
+    return {
+        "temperature": temperature,
+        "ece_before": expected_calibration_error(before, labels),
+        "ece_after": expected_calibration_error(after, labels),
+        "nll_before": negative_log_likelihood(before, labels),
+        "nll_after": negative_log_likelihood(after, labels),
+        "pairs": int(len(labels)),
+    }
+
+
+def sentence_metrics(logits: np.ndarray, labels: np.ndarray) -> dict:
+    """Accuracy and per-class F1 of the sentence classifier on validation pairs."""
+    predicted = logits.argmax(axis=1)
+    per_class = {}
+    for index, label in enumerate(LABELS):
+        tp = int(((predicted == index) & (labels == index)).sum())
+        p, g = int((predicted == index).sum()), int((labels == index).sum())
+        per_class[label] = 2 * tp / (p + g) if p + g else 0.0
+    return {"accuracy": float((predicted == labels).mean()), "f1": per_class, "macro_f1": float(np.mean(list(per_class.values())))}
+
+
+# --- training -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TrainingReport:
+    version: str
+    path: Path
+    card: dict
+    reused: bool
+    model: object = None  # the in-memory classifier when trained in this call
+
+    @property
+    def validation_f1(self) -> float:
+        return self.card["validation"]["trained"]["abstract_label_only"]["f1"]
+
+
+def _batches(lengths: Sequence[int], batch_size: int, rng: np.random.Generator) -> list[list[int]]:
+    """Shuffled batches of similar length (sorted within windows of 20 batches): less padding, still random."""
+    order = rng.permutation(len(lengths))
+    window = batch_size * 20
+    batches = []
+    for start in range(0, len(order), window):
+        chunk = sorted(order[start : start + window], key=lambda i: lengths[i])
+        batches += [chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size)]
+    return [batches[i] for i in rng.permutation(len(batches))]
+
+
+def _fine_tune(model, tokenizer, pairs: Sequence[TrainingPair], hp: dict) -> dict:
+    torch = import_torch()
+    torch.manual_seed(hp["seed"])
+    rng = np.random.default_rng(hp["seed"])
+    labels = torch.tensor([LABELS.index(p.label) for p in pairs])
+    counts = torch.bincount(labels, minlength=len(LABELS)).clamp(min=1).float()
+    loss_fn = torch.nn.CrossEntropyLoss(weight=len(pairs) / (len(LABELS) * counts))
+    lengths = [len(p.claim) + len(p.sentence) for p in pairs]
+    epochs = [_batches(lengths, hp["batch_size"], rng) for _ in range(hp["epochs"])]
+    schedule = [batch for epoch in epochs for batch in epoch][: hp["max_steps"] or None]
+    optimizer = torch.optim.AdamW(model.parameters(), lr=hp["learning_rate"], weight_decay=0.01)
+    warmup = max(1, int(0.1 * len(schedule)))
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda step: min((step + 1) / warmup, max(0.0, (len(schedule) - step) / max(1, len(schedule) - warmup)))
+    )
+    model.train()
+    losses, started = [], time.monotonic()
+    for step, batch in enumerate(schedule, start=1):
+        encoded = tokenizer([pairs[i].claim for i in batch], [pairs[i].sentence for i in batch], padding=True, truncation=True, max_length=128, return_tensors="pt")
+        loss = loss_fn(model(**encoded), labels[batch])
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        scheduler.step()
+        optimizer.zero_grad()
+        losses.append(loss.item())
+        if step % 50 == 0:
+            log.info("step %d/%d loss %.3f (%.0f s)", step, len(schedule), np.mean(losses[-50:]), time.monotonic() - started)
+    return {"steps": len(schedule), "seconds": time.monotonic() - started, "first_loss": losses[0] if losses else None, "final_loss": float(np.mean(losses[-50:])) if losses else None}
+
+
+def _label_counts(pairs: Sequence[TrainingPair]) -> dict[str, int]:
+    counts = Counter(p.label for p in pairs)
+    return {label: counts[label] for label in LABELS}
+
+
+def _validate(claims, corpus, hits, verifier) -> tuple[Gate, dict]:
+    """Open-retrieval metrics on validation claims at the tuned gate, plus the cross-fitted estimate."""
+    scored = verify_hits(claims, hits, corpus, verifier)
+    gate, _ = tune_gate(claims, scored, corpus)
+    metrics = score_predictions(claims, to_predictions(scored, corpus, gate))
+    return gate, {**metrics, "gate": asdict(gate), "cross_fitted": cross_fitted(claims, scored, corpus)}
+
+
+def train_verifier(
+    claims_path: Path,
+    corpus_path: Path,
+    out_dir: Path,
+    *,
+    backbone: str = "minilm-l6",
+    seed: int = 13,
+    validation_fraction: float = 0.2,
+    epochs: int = 2,
+    batch_size: int = 16,
+    learning_rate: float = 4e-5,
+    augment: bool = True,
+    max_claims: int | None = None,
+    max_steps: int | None = None,
+    retriever_k: int = 3,
+    cache_path: Path | None = None,
+    retrain: bool = False,
+) -> TrainingReport:
+    """Fine-tune, calibrate, gate and validate a verifier; save it as ``out_dir/<version>/``."""
+    import_torch()  # before transformers: see litsynth.models.torch_compat
+    from safetensors.torch import save_file
+    from transformers import AutoTokenizer
+
+    hp = {
+        "recipe": RECIPE, "backbone": backbone, "seed": seed, "validation_fraction": validation_fraction,
+        "epochs": epochs, "batch_size": batch_size, "learning_rate": learning_rate, "augment": augment,
+        "max_claims": max_claims, "max_steps": max_steps, "retriever_k": retriever_k,
+        "negative_docs": NEGATIVE_DOCS, "gold_doc_negatives": GOLD_DOC_NEGATIVES, "other_negatives": OTHER_NEGATIVES,
+    }
+    data = {"claims_sha256": sha256_hex(Path(claims_path).read_bytes()), "corpus_sha256": sha256_hex(Path(corpus_path).read_bytes())}
+    version = content_id(data["claims_sha256"], data["corpus_sha256"], json.dumps(hp, sort_keys=True))
+    target = Path(out_dir) / version
+    if (target / CARD_FILE).exists() and not retrain:
+        return TrainingReport(version, target, json.loads((target / CARD_FILE).read_text(encoding="utf-8")), reused=True)
+
+    started = time.monotonic()
+    claims = load_claims(claims_path)[:max_claims]
+    corpus = load_corpus(corpus_path)
+    train_claims, validation_claims = split_claims(claims, validation_fraction)
+    encoder = default_encoder()
+    retriever = corpus_retriever(corpus, encoder, cache_path)
+    try:
+        hits = retrieve(claims, retriever, max(NEGATIVE_DOCS, retriever_k))
+    finally:
+        retriever.close()
+    train_pairs = [p for c in train_claims for p in claim_pairs(c, corpus, hits[c.id], augment=augment)]
+    validation_pairs = [p for c in validation_claims for p in claim_pairs(c, corpus, hits[c.id], augment=False)]
+    log.info("training pairs %s, validation pairs %s", _label_counts(train_pairs), _label_counts(validation_pairs))
+
+    root = project_root()
+    source, _ = resolve_weights(Settings(project_root=root).catalog().get(backbone), root)
+    tokenizer = AutoTokenizer.from_pretrained(source)
+    model = build_classifier(source, pretrained=True)
+    training = _fine_tune(model, tokenizer, train_pairs, hp)
+
+    validation_labels = np.array([LABELS.index(p.label) for p in validation_pairs])
+    validation_logits = batched_logits(model, tokenizer, [(p.claim, p.sentence) for p in validation_pairs])
+    calibration = calibration_report(validation_logits, validation_labels) if len(validation_pairs) else {"temperature": 1.0}
+
+    staging = Path(out_dir) / f".{version}.partial"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(staging / MODEL_FILE))
+    model.encoder.config.save_pretrained(str(staging))
+    tokenizer.save_pretrained(str(staging))
+    card = {
+        "version": version,
+        "backbone": {"id": backbone, "source": source},
+        "data": {**data, "claims_file": str(claims_path), "corpus_file": str(corpus_path)},
+        "split": {
+            "validation_fraction": validation_fraction, "train_claims": len(train_claims), "validation_claims": len(validation_claims),
+            "validation_claim_ids": [c.id for c in validation_claims],
+            "train_pairs": _label_counts(train_pairs), "augmented_pairs": sum(p.augmented for p in train_pairs),
+            "validation_pairs": _label_counts(validation_pairs),
+        },
+        "hyperparameters": hp,
+        "training": training,
+        "calibration": calibration,
+        "validation_sentences": sentence_metrics(validation_logits, validation_labels) if len(validation_pairs) else {},
+    }
+    (staging / CARD_FILE).write_text(json.dumps(card, indent=2), encoding="utf-8")
+
+    trained_gate, trained_metrics = _validate(validation_claims, corpus, hits_at(hits, retriever_k), TrainedVerifier(staging, gate=Gate()))
+    _, baseline_metrics = _validate(validation_claims, corpus, hits_at(hits, retriever_k), BaselineVerifier(encoder))
+    card["gate"] = asdict(trained_gate)
+    card["validation"] = {
+        "retrieval_recall": retrieval_recall(validation_claims, hits_at(hits, retriever_k)),
+        "trained": trained_metrics,
+        "baseline": baseline_metrics,
+    }
+    card["seconds"] = time.monotonic() - started
+    (staging / CARD_FILE).write_text(json.dumps(card, indent=2), encoding="utf-8")
+    shutil.rmtree(target, ignore_errors=True)
+    staging.rename(target)
+    return TrainingReport(version, target, card, reused=False, model=model)
+
+
+def hits_at(hits: Mapping[int, list[Hit]], k: int) -> dict[int, list[Hit]]:
+    return {claim_id: rows[:k] for claim_id, rows in hits.items()}
