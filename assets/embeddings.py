@@ -13,6 +13,7 @@ from litsynth.warehouse import replace_rows
 from orchestration.metadata import table_metadata
 from orchestration.partitions import question_model_partitions
 from orchestration.resources import Project, Warehouse
+from orchestration.automation import DOWNSTREAM
 
 STATUS_SCHEMA = {
     "question_id": pl.Utf8,
@@ -36,6 +37,7 @@ ITEMS_SQL = """
 
 @asset(
     partitions_def=question_model_partitions,
+    automation_condition=DOWNSTREAM,
     group_name="embeddings",
     kinds={"duckdb", "pytorch"},
     deps=["chunks", "claims"],

@@ -13,6 +13,7 @@ from litsynth.warehouse import replace_rows
 from orchestration.metadata import table_metadata
 from orchestration.partitions import question_partitions
 from orchestration.resources import Project, Warehouse
+from orchestration.automation import DOWNSTREAM
 
 GROUP = "extraction"
 KINDS = {"duckdb", "python"}
@@ -29,6 +30,7 @@ def _selected_papers(con, question_id: str) -> list[PaperText]:
 
 @asset(
     partitions_def=question_partitions,
+    automation_condition=DOWNSTREAM,
     group_name=GROUP,
     kinds=KINDS,
     deps=["question_papers"],
@@ -57,6 +59,7 @@ def chunks(context: AssetExecutionContext, project: Project, warehouse: Warehous
 
 @asset(
     partitions_def=question_partitions,
+    automation_condition=DOWNSTREAM,
     group_name=GROUP,
     kinds=KINDS,
     deps=["chunks"],
@@ -88,6 +91,7 @@ def claims(context: AssetExecutionContext, project: Project, warehouse: Warehous
 
 @asset(
     partitions_def=question_partitions,
+    automation_condition=DOWNSTREAM,
     group_name=GROUP,
     kinds=KINDS,
     deps=["prior_reports", "papers", "questions"],

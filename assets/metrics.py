@@ -10,6 +10,7 @@ from litsynth.warehouse import replace_rows
 from orchestration.metadata import table_metadata
 from orchestration.partitions import question_model_partitions
 from orchestration.resources import Project, Warehouse
+from orchestration.automation import DOWNSTREAM
 
 METRIC_COLUMNS = {"recall@1": "recall_1", "recall@5": "recall_5", "recall@10": "recall_10", "mrr@10": "mrr_10", "ndcg@10": "ndcg_10"}
 METRICS_SCHEMA = {
@@ -40,6 +41,7 @@ def _stored_vectors(con, question_id: str, model_ids: list[str]) -> dict[str, di
 
 @asset(
     partitions_def=question_model_partitions,
+    automation_condition=DOWNSTREAM,
     group_name="embeddings",
     kinds={"duckdb", "python"},
     deps=["embeddings"],

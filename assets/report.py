@@ -12,12 +12,14 @@ from dagster import (
 from litsynth.report import load_report_data, quality_indicators, render_html, render_leaderboard_plot, render_markdown
 from orchestration.partitions import question_partitions
 from orchestration.resources import Project, Warehouse
+from orchestration.automation import DOWNSTREAM
 
 PER_QUESTION = MultiToSingleDimensionPartitionMapping(partition_dimension_name="question")
 
 
 @asset(
     partitions_def=question_partitions,
+    automation_condition=DOWNSTREAM,
     group_name="report",
     kinds={"markdown", "html"},
     deps=[

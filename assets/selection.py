@@ -10,10 +10,12 @@ from litsynth.warehouse import replace_rows
 from orchestration.metadata import table_metadata
 from orchestration.partitions import question_partitions
 from orchestration.resources import Project, Warehouse
+from orchestration.automation import DOWNSTREAM
 
 
 @asset(
     partitions_def=question_partitions,
+    automation_condition=DOWNSTREAM,
     group_name="selection",
     kinds={"duckdb", "python", "pytorch"},
     deps=["questions", "papers"],

@@ -182,6 +182,7 @@ class IngestSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     corpus_dirs: tuple[str, ...] = ("corpus/examples", "corpus/inbox", "var/arxiv")
+    inbox_dir: str = "corpus/inbox"  # watched by the new_papers sensor; must be one of corpus_dirs
     max_file_bytes: int = Field(default=50_000_000, gt=0)
 
 

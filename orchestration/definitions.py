@@ -5,9 +5,12 @@ from __future__ import annotations
 from dagster import Definitions, load_assets_from_modules
 
 from assets import corpus, embeddings, extraction, metrics, report, selection
+from orchestration.automation import automation_sensor
 from orchestration.checks import asset_checks
 from orchestration.jobs import corpus_job, question_job, question_model_job, report_job
 from orchestration.resources import Project, Warehouse
+from orchestration.schedules import schedules
+from orchestration.sensors import sensors
 
 all_assets = load_assets_from_modules([corpus, selection, extraction, embeddings, metrics, report])
 
@@ -18,6 +21,8 @@ def build_definitions(project: Project | None = None, warehouse: Warehouse | Non
         assets=all_assets,
         asset_checks=asset_checks,
         jobs=[corpus_job, question_job, question_model_job, report_job],
+        sensors=[*sensors, automation_sensor],
+        schedules=schedules,
         resources={"project": project or Project(), "warehouse": warehouse or Warehouse()},
     )
 

@@ -27,6 +27,7 @@ class Project(ConfigurableResource):
     reports_dir: str = _DEFAULTS.reports_dir
     data_dir: str = _DEFAULTS.data_dir
     corpus_dirs: list[str] = list(_DEFAULTS.ingest.corpus_dirs)
+    inbox_dir: str = _DEFAULTS.ingest.inbox_dir
     max_file_bytes: int = _DEFAULTS.ingest.max_file_bytes
     arxiv_enabled: bool = _DEFAULTS.arxiv.enabled
     arxiv_max_results: int = _DEFAULTS.arxiv.max_results
@@ -41,7 +42,7 @@ class Project(ConfigurableResource):
             models_file=self.models_file,
             reports_dir=self.reports_dir,
             data_dir=self.data_dir,
-            ingest=IngestSettings(corpus_dirs=tuple(self.corpus_dirs), max_file_bytes=self.max_file_bytes),
+            ingest=IngestSettings(corpus_dirs=tuple(self.corpus_dirs), inbox_dir=self.inbox_dir, max_file_bytes=self.max_file_bytes),
             arxiv=ArxivSettings(enabled=self.arxiv_enabled, max_results=self.arxiv_max_results, download_dir=self.arxiv_download_dir),
             selection=SelectionSettings(max_selected=self.max_selected, min_dense_similarity=self.min_dense_similarity),
         )

@@ -1,0 +1,91 @@
+"""Sensors: new research questions and new papers flow in by themselves.
+
+Each sensor keeps, as its cursor, the content hash of every file it has acted on, so the same
+file never triggers twice; an edited file (new hash) triggers again. Downstream refreshes are
+left to the assets' automation conditions (see orchestration/automation.py), not chained here.
+"""
+
+import json
+
+from dagster import (
+    AssetKey,
+    DefaultSensorStatus,
+    RunRequest,
+    SensorEvaluationContext,
+    SensorResult,
+    SkipReason,
+    sensor,
+)
+
+from litsynth.config import ConfigError, question_files
+from litsynth.corpus import discover_files
+from litsynth.ids import content_id, sha256_hex
+from orchestration.partitions import QUESTION_PARTITIONS_NAME, question_partitions
+from orchestration.resources import Project
+
+CORPUS_KEYS = [AssetKey("documents"), AssetKey("papers"), AssetKey("prior_reports")]
+
+
+def _fingerprint(path, max_bytes: int) -> str:
+    """Content hash; an oversized file (to be rejected by ingestion) by size and mtime, unread."""
+    stat = path.stat()
+    return sha256_hex(path.read_bytes()) if stat.st_size <= max_bytes else f"oversized:{stat.st_size}:{stat.st_mtime_ns}"
+
+
+def _changed(previous: dict[str, str], current: dict[str, str]) -> list[str]:
+    return sorted(name for name, digest in current.items() if previous.get(name) != digest)
+
+
+@sensor(
+    name="new_questions",
+    minimum_interval_seconds=30,
+    default_status=DefaultSensorStatus.RUNNING,
+    asset_selection=[AssetKey("questions")],
+    description="A new or edited questions/*.yaml adds its question partition and reloads the questions table.",
+)
+def new_questions(context: SensorEvaluationContext, project: Project):
+    settings = project.settings()
+    folder = settings.path(settings.questions_dir)
+    current = {p.name: sha256_hex(p.read_bytes()) for p in question_files(folder)} if folder.is_dir() else {}
+    changed = _changed(json.loads(context.cursor or "{}"), current)
+    if not changed:
+        return SkipReason(f"no new or edited question file in {folder}")
+    cursor = json.dumps(current, sort_keys=True)
+    try:
+        questions = settings.questions()
+    except ConfigError as exc:
+        # Nothing is added while any file is invalid: the fix changes its hash and triggers again.
+        context.log.error(f"question files not loaded: {exc}")
+        return SensorResult(skip_reason=SkipReason(f"invalid question file: {exc}"), cursor=cursor)
+    known = set(context.instance.get_dynamic_partitions(QUESTION_PARTITIONS_NAME))
+    new_ids = [q.id for q in questions if q.id not in known]
+    return SensorResult(
+        run_requests=[RunRequest(run_key=f"questions-{content_id(cursor)}", asset_selection=[AssetKey("questions")])],
+        dynamic_partitions_requests=[question_partitions.build_add_request(new_ids)] if new_ids else [],
+        cursor=cursor,
+    )
+
+
+@sensor(
+    name="new_papers",
+    minimum_interval_seconds=30,
+    default_status=DefaultSensorStatus.RUNNING,
+    asset_selection=CORPUS_KEYS,
+    description="New or changed files in corpus/inbox/ are ingested; automation then refreshes every affected question.",
+)
+def new_papers(context: SensorEvaluationContext, project: Project):
+    settings = project.settings()
+    inbox = settings.path(settings.ingest.inbox_dir)
+    current = {str(p.relative_to(inbox)): _fingerprint(p, settings.ingest.max_file_bytes) for p in discover_files([inbox])}
+    changed = _changed(json.loads(context.cursor or "{}"), current)
+    if not changed:
+        return SkipReason(f"no new or changed file in {inbox}")
+    cursor = json.dumps(current, sort_keys=True)
+    context.log.info(f"ingesting {len(changed)} new or changed inbox file(s): {changed[:10]}")
+    return SensorResult(
+        run_requests=[RunRequest(run_key=f"inbox-{content_id(cursor)}", asset_selection=CORPUS_KEYS, tags={"litsynth/inbox_files": ",".join(changed)[:200]})],
+        cursor=cursor,
+    )
+
+
+sensors = [new_questions, new_papers]

@@ -1,0 +1,328 @@
+"""Claim verification: independent retrieval, grounding, SciFact scoring, training, calibration, CLI."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from litsynth.verify.evidence import EvidenceRetriever, Passage, grounding, numeric_conflict
+from litsynth.verify.scifact_eval import (
+    Abstract,
+    Prediction,
+    Rationale,
+    SciFactClaim,
+    evaluate_scifact,
+    is_validation,
+    load_claims,
+    score_predictions,
+    split_claims,
+)
+from litsynth.verify.train import (
+    calibration_report,
+    expected_calibration_error,
+    negate_claim,
+    negative_log_likelihood,
+    train_verifier,
+)
+from litsynth.verify.verifiers import (
+    CARD_FILE,
+    CONTRADICTED,
+    NEI,
+    SUPPORTED,
+    BaselineVerifier,
+    Gate,
+    TrainedVerifier,
+    batched_logits,
+    choose_verifier,
+    softmax,
+)
+
+
+@pytest.fixture(scope="module")
+def encoder():
+    from litsynth.verify.scifact_eval import default_encoder
+
+    return default_encoder()
+
+
+@pytest.fixture(scope="module")
+def tiny_scifact(shared_data, tmp_path_factory) -> tuple[Path, Path]:
+    """16 real SciFact claims (10 with evidence, 6 without) and their abstracts plus 30 others."""
+    scifact = shared_data / "scifact"
+    rows = [json.loads(line) for line in (scifact / "claims_train.jsonl").read_text().splitlines()]
+    claims = [r for r in rows if r["evidence"]][:10] + [r for r in rows if not r["evidence"]][:6]
+    needed = {str(d) for c in claims for d in [*c["evidence"], *c["cited_doc_ids"]]}
+    corpus = [json.loads(line) for line in (scifact / "corpus.jsonl").read_text().splitlines()]
+    docs = [d for d in corpus if str(d["doc_id"]) in needed] + [d for d in corpus if str(d["doc_id"]) not in needed][:30]
+    folder = tmp_path_factory.mktemp("tiny_scifact")
+    (folder / "claims.jsonl").write_text("".join(json.dumps(c) + "\n" for c in claims))
+    (folder / "corpus.jsonl").write_text("".join(json.dumps(d) + "\n" for d in docs))
+    return folder / "claims.jsonl", folder / "corpus.jsonl"
+
+
+# --- retrieval and grounding --------------------------------------------------------------
+
+
+def test_retrieval_never_returns_the_claims_own_paper(encoder):
+    claim = "Dense retrievers outperform BM25 on the BEIR benchmark by 5 nDCG points."
+    passages = [
+        Passage("own-1", "own", claim),  # verbatim: would rank first
+        Passage("own-2", "own", "We train dense retrievers and evaluate them on BEIR with nDCG."),
+        Passage("b-1", "b", "On BEIR, dense retrievers beat BM25 in nDCG@10 on most datasets."),
+        Passage("c-1", "c", "BM25 remains a strong baseline for zero-shot retrieval on BEIR."),
+        Passage("d-1", "d", "Image captioning models are evaluated with CIDEr on MSCOCO."),
+    ]
+    retriever = EvidenceRetriever(passages, encoder)
+    try:
+        assert retriever.search(claim, exclude_paper_id=None, k=1)[0].passage.passage_id == "own-1"
+        hits = retriever.search(claim, exclude_paper_id="own", k=5)
+    finally:
+        retriever.close()
+    assert [h.passage.paper_id for h in hits][:1] == ["b"]
+    assert all(h.passage.paper_id != "own" for h in hits)
+    assert [h.rank for h in hits] == list(range(1, len(hits) + 1))  # excluded passages take no rank
+
+
+def test_grounding_verdicts(encoder):
+    source = (
+        "We study dense retrieval. On MS MARCO, our retriever reaches an MRR@10 of 38.2, "
+        "outperforming BM25 by a wide margin. Training takes two days."
+    )
+    exact = grounding("On MS MARCO, our retriever reaches an MRR@10 of 38.2, outperforming BM25 by a wide margin.", source, encoder)
+    assert (exact.verdict, exact.score) == ("faithful", 1.0)
+    reworded = grounding("On MS MARCO our retriever achieves an MRR@10 of 38.2 and clearly outperforms BM25.", source, encoder)
+    assert reworded.verdict == "paraphrased"
+    invented = grounding("On MS MARCO our retriever achieves an MRR@10 of 41.5 and clearly outperforms BM25.", source, encoder)
+    assert invented.verdict == "unfaithful" and "41.5" in invented.reason
+    flipped = grounding("On MS MARCO our retriever does not outperform BM25, with an MRR@10 of 38.2.", source, encoder)
+    assert flipped.verdict == "unfaithful" and "negation" in flipped.reason
+    unrelated = grounding("Image generation models produce photorealistic faces.", source, encoder)
+    assert unrelated.verdict == "unfaithful"
+
+
+def test_baseline_cues_signal_contradiction(encoder):
+    verifier = BaselineVerifier(encoder, gate=Gate(0.0, 0.3))
+    claim = "Our reranker reaches an nDCG@10 of 52.1 on TREC DL19."
+    evidence = ["Our reranker reaches an nDCG@10 of 52.1 on TREC DL19.", "Our reranker reaches an nDCG@10 of 47.3 on TREC DL19."]
+    same, conflict = verifier.predict([claim, claim], evidence, [0.9, 0.9])
+    assert numeric_conflict(claim, evidence[1]) and not numeric_conflict(claim, evidence[0])
+    assert same.label == SUPPORTED and conflict.label == CONTRADICTED
+    assert evidence[1][slice(*conflict.rationale[0])] == evidence[1]
+    assert abs(sum(conflict.probabilities.values()) - 1.0) < 1e-9 and 0.0 <= conflict.confidence <= 1.0
+    # A retrieval score under the gate means no label at all.
+    (gated,) = BaselineVerifier(encoder, gate=Gate(0.95, 0.3)).predict([claim], evidence[:1], [0.9])
+    assert gated.label == NEI and gated.rationale == ()
+
+
+@pytest.mark.parametrize(
+    ("claim", "negated"),
+    [
+        ("Aspirin does not reduce mortality.", "Aspirin does reduce mortality."),
+        ("Smoking increases the risk of stroke.", "Smoking reduces the risk of stroke."),
+        ("Statins lower cholesterol.", "Statins higher cholesterol."),
+        ("CD44 is associated with metastasis.", "CD44 is not associated with metastasis."),
+        ("GATA3 regulates self-renewal.", "GATA3 does not regulate self-renewal."),
+        ("Mortality has remained stable.", "Mortality has not remained stable."),
+        ("Biomaterials lack inductive properties.", "Biomaterials have inductive properties."),
+        ("Gene X in mice.", None),
+    ],
+)
+def test_negate_claim(claim, negated):
+    assert negate_claim(claim) == negated
+
+
+# --- SciFact scoring (hand-computed) ------------------------------------------------------
+
+
+def _claim(claim_id: int, evidence: dict[str, list[tuple[set[int], str]]]) -> SciFactClaim:
+    return SciFactClaim(claim_id, f"claim {claim_id}", {d: tuple(Rationale(frozenset(s), lab) for s, lab in rs) for d, rs in evidence.items()}, ())
+
+
+def test_scifact_scoring_matches_hand_computed_counts():
+    claims = [
+        _claim(1, {"10": [({1}, SUPPORTED), ({3}, SUPPORTED)], "11": [({0, 2}, CONTRADICTED)]}),
+        _claim(2, {"20": [({4}, CONTRADICTED)]}),
+        _claim(3, {}),  # an NEI claim: anything labelled for it is a false positive
+    ]
+    predictions = {
+        1: {"10": Prediction(SUPPORTED, (1, 5)), "11": Prediction(SUPPORTED, (0, 2)), "12": Prediction(NEI)},
+        2: {"20": Prediction(CONTRADICTED, (3,)), "21": Prediction(CONTRADICTED, (0,))},
+        3: {"30": Prediction(SUPPORTED, (0,)), "31": Prediction(NEI)},
+    }
+    metrics = score_predictions(claims, predictions)
+    # Abstract label-only. Predicted (non-NEI): (1,10) (1,11) (2,20) (2,21) (3,30) = 5.
+    # Correct: (1,10) supported = gold; (1,11) wrong label; (2,20) contradicted = gold;
+    # (2,21) and (3,30) are not gold docs -> 2. Gold docs: 10, 11, 20 -> 3.
+    # P = 2/5 = 0.4, R = 2/3, F1 = 2 * 0.4 * 0.667 / 1.067 = 0.5.
+    label_only = metrics["abstract_label_only"]
+    assert (label_only["correct"], label_only["predicted"], label_only["gold"]) == (2, 5, 3)
+    assert label_only["precision"] == pytest.approx(0.4) and label_only["recall"] == pytest.approx(2 / 3)
+    assert label_only["f1"] == pytest.approx(0.5)
+    # Label + rationale: (1,10) predicts {1,5} which holds gold rationale {1}; (2,20) predicts {3},
+    # which holds no gold rationale ({4}) -> 1 correct. P = 1/5, R = 1/3, F1 = 0.25.
+    assert metrics["abstract_label_rationale"]["f1"] == pytest.approx(0.25)
+    # Sentences: predicted 2 + 2 + 1 + 1 + 1 = 7 (NEI abstracts do not count). Correct: only
+    # sentence 1 of doc 10 (label right, rationale {1} wholly predicted); sentence 5 is in no
+    # rationale, doc 11 has the wrong label, doc 20 misses sentence 4. Gold sentences: doc 10
+    # {1,3} + doc 11 {0,2} + doc 20 {4} = 5. P = 1/7, R = 1/5, F1 = 2PR/(P+R) = 1/6.
+    sentences = metrics["sentence_selection_label"]
+    assert (sentences["correct"], sentences["predicted"], sentences["gold"]) == (1, 7, 5)
+    assert sentences["f1"] == pytest.approx(1 / 6)
+    assert metrics["counts"] == {
+        "gold": {SUPPORTED: 1, CONTRADICTED: 2},
+        "predicted": {SUPPORTED: 3, CONTRADICTED: 2, NEI: 2},
+        "correct": {SUPPORTED: 1, CONTRADICTED: 1},
+    }
+
+
+def test_nothing_predicted_scores_zero_without_dividing_by_zero():
+    metrics = score_predictions([_claim(1, {"10": [({0}, SUPPORTED)]})], {1: {"10": Prediction(NEI)}})
+    assert metrics["abstract_label_only"] == {"precision": 0.0, "recall": 0.0, "f1": 0.0, "correct": 0, "predicted": 0, "gold": 1}
+
+
+def test_rationale_spans_map_to_abstract_sentence_numbers():
+    abstract = Abstract("1", "Title", ("First sentence.", "Second one, e.g. this.", "Third."))
+    text = abstract.evidence_text
+    spans = [(text.index("Third"), len(text)), (text.index("Second"), text.index("Second") + 6), (0, 5)]
+    assert abstract.sentence_indices(spans) == (2, 1, 0)
+
+
+class ScriptedVerifier:
+    """Supports a pair when the evidence contains the claim's first word, in lower case."""
+
+    name = "scripted"
+
+    def predict(self, claims, evidence, retrieval_scores):
+        from litsynth.verify.verifiers import Verdict
+
+        verdicts = []
+        for claim, text in zip(claims, evidence):
+            hit = claim.split()[0].lower() in text.lower()
+            probabilities = {SUPPORTED: 0.9, CONTRADICTED: 0.0, NEI: 0.1} if hit else {SUPPORTED: 0.0, CONTRADICTED: 0.0, NEI: 1.0}
+            verdicts.append(Verdict(SUPPORTED if hit else NEI, max(probabilities.values()), probabilities, ((0, 5),) if hit else ()))
+        return verdicts
+
+
+def test_evaluate_scifact_uses_open_retrieval_and_the_validation_split(tmp_path, encoder):
+    ids = list(range(40))
+    validation = [i for i in ids if is_validation(i, 0.2)]
+    assert 0 < len(validation) < len(ids)
+    claims = [{"id": i, "claim": f"Zeta{i} protein binds receptor {i}.", "evidence": {str(100 + i): [{"sentences": [0], "label": "SUPPORT"}]}, "cited_doc_ids": [100 + i]} for i in ids]
+    corpus = [{"doc_id": 100 + i, "title": f"Zeta{i} binding", "abstract": [f"Zeta{i} protein binds receptor {i} in cells.", "Other text."]} for i in ids]
+    (tmp_path / "claims.jsonl").write_text("".join(json.dumps(c) + "\n" for c in claims))
+    (tmp_path / "corpus.jsonl").write_text("".join(json.dumps(d) + "\n" for d in corpus))
+    metrics = evaluate_scifact(tmp_path / "claims.jsonl", tmp_path / "corpus.jsonl", ScriptedVerifier(), retriever_k=1, split="validation", encoder=encoder, cache_path=tmp_path / "cache.duckdb")
+    assert metrics["claims"] == len(validation)
+    assert metrics["retrieval_recall"] == 1.0
+    assert metrics["abstract_label_only"]["f1"] == 1.0 and metrics["sentence_selection_label"]["f1"] == 1.0
+
+
+# --- split, calibration, training ---------------------------------------------------------
+
+
+def test_validation_split_is_deterministic_disjoint_and_order_free(shared_data):
+    claims = load_claims(shared_data / "scifact" / "claims_train.jsonl")
+    train, validation = split_claims(claims, 0.2)
+    shuffled = claims[:]
+    random.Random(0).shuffle(shuffled)
+    train_again, validation_again = split_claims(shuffled, 0.2)
+    assert {c.id for c in validation} == {c.id for c in validation_again}
+    assert not {c.id for c in train} & {c.id for c in validation}
+    assert len(train) + len(validation) == len(claims)
+    assert 0.15 < len(validation) / len(claims) < 0.25
+
+
+def test_temperature_scaling_fixes_an_overconfident_model():
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 3, size=2000)
+    true_logits = rng.normal(size=(2000, 3)) + 1.5 * np.eye(3)[labels]  # calibrated at T = 1 by construction...
+    sampled = np.array([rng.choice(3, p=p) for p in softmax(true_logits)])  # ...for labels drawn from it
+    overconfident = 4.0 * true_logits
+    report = calibration_report(overconfident, sampled)
+    assert 3.0 < report["temperature"] < 5.5
+    assert report["nll_after"] < report["nll_before"]
+    assert report["ece_after"] < report["ece_before"]
+    assert negative_log_likelihood(softmax(true_logits), sampled) == pytest.approx(report["nll_after"], abs=0.02)
+    assert expected_calibration_error(np.eye(3)[sampled], sampled) == 0.0
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tiny_scifact, tmp_path_factory):
+    claims, corpus = tiny_scifact
+    out = tmp_path_factory.mktemp("verifier_models")
+    report = train_verifier(claims, corpus, out, max_steps=4, batch_size=8, cache_path=out / "cache.duckdb")
+    return report, out
+
+
+def test_training_updates_weights_and_round_trips_through_safetensors(tiny_model, tiny_scifact):
+    from safetensors.torch import load_file
+
+    from litsynth.config import Settings, project_root
+    from litsynth.models.text_encoder import resolve_weights
+
+    report, out = tiny_model
+    assert not report.reused and report.path == out / report.version
+    assert {p.name for p in report.path.iterdir()} >= {"model.safetensors", "card.json", "config.json", "tokenizer.json"}
+    assert not list(report.path.glob("*.bin")) and not list(report.path.glob("*.pkl"))
+
+    backbone, _ = resolve_weights(Settings(project_root=project_root()).catalog().get("minilm-l6"), project_root())
+    before = load_file(str(Path(backbone) / "model.safetensors"))
+    after = load_file(str(report.path / "model.safetensors"))
+    name = "encoder.encoder.layer.5.output.dense.weight"
+    assert not np.allclose(before[name.removeprefix("encoder.")].numpy(), after[name].numpy())
+
+    loaded = TrainedVerifier(report.path)
+    pairs = [("Aspirin reduces mortality.", "Aspirin lowered mortality by 20%."), ("A claim.", "An unrelated sentence about cells.")]
+    in_memory = batched_logits(report.model, loaded.tokenizer, pairs)
+    np.testing.assert_allclose(batched_logits(loaded.model, loaded.tokenizer, pairs), in_memory, atol=1e-5)
+
+    card = report.card
+    claims = load_claims(tiny_scifact[0])
+    assert card["split"]["train_claims"] + card["split"]["validation_claims"] == len(claims) == 16
+    assert set(card["split"]["validation_claim_ids"]) == {c.id for c in claims if is_validation(c.id, 0.2)}
+    assert card["training"]["steps"] == 4
+    assert card["calibration"]["temperature"] > 0 and "ece_after" in card["calibration"]
+    assert card["gate"] == card["validation"]["trained"]["gate"]
+
+    again = train_verifier(*tiny_scifact, out, max_steps=4, batch_size=8, cache_path=out / "cache.duckdb")
+    assert again.reused and again.version == report.version  # same inputs, same version
+
+    verdicts = loaded.predict(["Aspirin reduces mortality."], ["Aspirin lowered mortality.\n\nIt was a trial."], [0.9])
+    assert verdicts[0].label in (SUPPORTED, CONTRADICTED, NEI)
+    assert abs(sum(verdicts[0].probabilities.values()) - 1.0) < 1e-6
+
+
+def test_choose_verifier_needs_a_validation_win(tiny_model, tmp_path, encoder):
+    report, _ = tiny_model
+    for trained_f1, expected in ((0.9, "trained"), (0.1, "baseline")):
+        folder = tmp_path / str(trained_f1)
+        shutil.copytree(report.path, folder / report.version)
+        card = json.loads((folder / report.version / CARD_FILE).read_text())
+        card["validation"]["trained"]["abstract_label_only"]["f1"] = trained_f1
+        card["validation"]["baseline"]["abstract_label_only"]["f1"] = 0.4
+        (folder / report.version / CARD_FILE).write_text(json.dumps(card))
+        choice = choose_verifier(folder, encoder)
+        assert choice.verifier.name == expected and "0.400" in choice.reason
+    assert choose_verifier(tmp_path / "empty", encoder).verifier.name == "baseline"
+
+
+def test_cli_writes_metrics_json(tiny_scifact, tmp_path):
+    from litsynth.verify import cli_verify
+
+    parser = argparse.ArgumentParser()
+    cli_verify.add_parser(parser.add_subparsers(dest="command"))
+    claims, corpus = tiny_scifact
+    out = tmp_path / "metrics.json"
+    args = parser.parse_args(["verify", "--claims", str(claims), "--corpus", str(corpus), "--out", str(out), "--verifier", "baseline", "--cache", str(tmp_path / "cache.duckdb")])
+    assert cli_verify.run(args) == 0
+    metrics = json.loads(out.read_text())
+    assert metrics["claims"] == 16 and metrics["verifier"] == "baseline"
+    assert set(metrics["abstract_label_only"]) >= {"precision", "recall", "f1"}
+    missing = parser.parse_args(["verify", "--claims", str(tmp_path / "nope.jsonl"), "--corpus", str(corpus), "--out", str(out)])
+    assert cli_verify.run(missing) == 2
