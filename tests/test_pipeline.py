@@ -215,3 +215,23 @@ def test_embeddings_per_model_are_incremental_and_say_why_when_skipped(seed_ware
     _materialize(resources, instance, ["embeddings"], MultiPartitionKey({"question": QUESTION_000, "model": "minilm-l6"}))
     assert _rows(tmp_path, "SELECT newly_embedded FROM embedding_status WHERE model_id = 'minilm-l6'") == [(0,)]
     assert _rows(tmp_path, "SELECT item_id, vector FROM embeddings_minilm_l6 ORDER BY ALL") == before
+
+
+@pytest.mark.parametrize(
+    "sql_file",
+    sorted((REPO_ROOT / "sql" / "views").glob("*.sql")) + sorted((REPO_ROOT / "sql" / "queries").glob("*.sql")),
+    ids=lambda p: f"{p.parent.name}/{p.name}",
+)
+def test_every_view_and_example_query_runs_on_a_materialised_warehouse(seed_warehouse, sql_file):
+    tmp_path, *_ = seed_warehouse
+    con = connect_read_only(tmp_path / "warehouse.duckdb")
+    try:
+        if sql_file.parent.name == "views":
+            view = sql_file.read_text(encoding="utf-8").split("VIEW", 1)[1].split()[0]
+            rows = con.execute(f"SELECT * FROM {view}").fetchall()
+            if view in ("question_overview", "claims_with_evidence", "prior_report_audit"):
+                assert rows, f"view {view} is empty on the seed warehouse"
+        else:
+            con.execute(sql_file.read_text(encoding="utf-8")).fetchall()
+    finally:
+        con.close()
