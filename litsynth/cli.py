@@ -49,6 +49,13 @@ def run_main_job(settings: Settings, *, arxiv: bool) -> int:
         return 1
     failed = []
     model_ids = settings.catalog().ids
+    for model_id in model_ids:
+        print(f"litsynth: benchmarks for {model_id}")
+        result = defs.get_job_def("benchmark_job").execute_in_process(
+            instance=instance, partition_key=model_id, run_config=RUN_CONFIG, raise_on_error=False
+        )
+        if not result.success:
+            failed.append(f"benchmarks|{model_id}")
     for question in questions:
         print(f"litsynth: question {question.id}")
         result = defs.get_job_def("question_job").execute_in_process(
@@ -109,6 +116,14 @@ def open_ui(settings: Settings, *, host: str, port: int) -> int:
     return 0
 
 
+def _evaluation_modules():
+    """`litsynth eval retrieval | image-text | verify`: each module adds its parser and handler."""
+    from litsynth.evaluation import cli_image_text, cli_retrieval
+    from litsynth.verify import cli_verify
+
+    return (cli_retrieval, cli_image_text, cli_verify)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="litsynth", description=__doc__.splitlines()[0])
     parser.add_argument("--project", type=Path, default=project_root(), help="project folder (default: this checkout)")
@@ -118,6 +133,10 @@ def main(argv: list[str] | None = None) -> int:
     ui = commands.add_parser("ui", help="start the Dagster UI and daemon")
     ui.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1: this machine only)")
     ui.add_argument("--port", type=int, default=3000)
+    evaluate = commands.add_parser("eval", help="score a model or verifier on a labelled data set, outside the pipeline")
+    evaluations = evaluate.add_subparsers(dest="evaluation", required=True)
+    for module in _evaluation_modules():
+        module.add_parser(evaluations)
     args = parser.parse_args(argv)
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
@@ -125,6 +144,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "run":
             return run_main_job(settings, arxiv=not args.offline)
+        if args.command == "eval":
+            return args.handler(args)
         return open_ui(settings, host=args.host, port=args.port)
     except ConfigError as exc:
         print(f"litsynth: configuration error: {exc}", file=sys.stderr)

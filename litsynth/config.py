@@ -58,6 +58,8 @@ class ModelSpec(BaseModel):
     document_prefix: str = ""
     normalize: bool = True
     components: tuple[str, ...] = ()  # hybrid: the models it fuses
+    # Published scores to compare with: benchmark -> metric -> value, e.g. {"beir/scifact": {"ndcg@10": 0.6451}}
+    published: dict[str, dict[str, float]] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _family_fields(self) -> "ModelSpec":
@@ -79,6 +81,9 @@ class ModelSpec(BaseModel):
     @property
     def is_dense(self) -> bool:
         return self.family in ("sentence-transformers", "open_clip")
+
+    def __hash__(self) -> int:  # frozen, but `published` is a dict: hash the serialised entry
+        return hash(self.model_dump_json())
 
 
 class ModelCatalog(BaseModel):
@@ -194,6 +199,17 @@ class ArxivSettings(BaseModel):
     download_dir: str = "var/arxiv"
 
 
+class BenchmarkSettings(BaseModel):
+    """Labelled data sets the models are measured on (paths relative to the project; any BEIR folder works)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    beir_dir: str = "../shared/data/scifact/beir"
+    beir_split: str = "test"
+    coco_captions: str = "../shared/data/coco_mini/captions.json"
+    coco_images: str = "../shared/data/coco_mini/images"
+
+
 class Settings(BaseModel):
     """Where things are and how the pipeline behaves; paths are relative to ``project_root``."""
 
@@ -205,10 +221,10 @@ class Settings(BaseModel):
     models_file: str = "models.yaml"
     reports_dir: str = "var/reports"
     model_cache_dir: str = "var/models"
-    data_dir: str = "../shared/data"
     ingest: IngestSettings = IngestSettings()
     selection: SelectionSettings = SelectionSettings()
     arxiv: ArxivSettings = ArxivSettings()
+    benchmarks: BenchmarkSettings = BenchmarkSettings()
 
     def path(self, relative: str | Path) -> Path:
         path = Path(relative)

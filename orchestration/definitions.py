@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from dagster import Definitions, load_assets_from_modules
 
-from assets import corpus, embeddings, extraction, metrics, report, selection
+from assets import benchmarks, corpus, embeddings, extraction, metrics, report, selection
 from orchestration.automation import automation_sensor
 from orchestration.checks import asset_checks
-from orchestration.jobs import corpus_job, question_job, question_model_job, report_job
+from orchestration.jobs import benchmark_job, corpus_job, question_job, question_model_job, report_job
 from orchestration.resources import Project, Warehouse
 from orchestration.schedules import schedules
 from orchestration.sensors import sensors
 
-all_assets = load_assets_from_modules([corpus, selection, extraction, embeddings, metrics, report])
+all_assets = load_assets_from_modules([corpus, selection, extraction, embeddings, metrics, report, benchmarks])
 
 
 def build_definitions(project: Project | None = None, warehouse: Warehouse | None = None) -> Definitions:
@@ -20,7 +20,7 @@ def build_definitions(project: Project | None = None, warehouse: Warehouse | Non
     return Definitions(
         assets=all_assets,
         asset_checks=asset_checks,
-        jobs=[corpus_job, question_job, question_model_job, report_job],
+        jobs=[corpus_job, question_job, question_model_job, report_job, benchmark_job],
         sensors=[*sensors, automation_sensor],
         schedules=schedules,
         resources={"project": project or Project(), "warehouse": warehouse or Warehouse()},

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dagster import AssetSelection, define_asset_job
 
-from orchestration.partitions import question_model_partitions, question_partitions
+from orchestration.partitions import model_partitions, question_model_partitions, question_partitions
 
 CORPUS_GROUPS = ("corpus",)
 QUESTION_GROUPS = ("selection", "extraction")
@@ -36,4 +36,11 @@ report_job = define_asset_job(
     selection=AssetSelection.groups(*REPORT_GROUPS),
     partitions_def=question_partitions,
     description="Write the question's report from what the warehouse holds.",
+)
+
+benchmark_job = define_asset_job(
+    "benchmark_job",
+    selection=AssetSelection.groups("benchmarks"),
+    partitions_def=model_partitions,
+    description="Measure one catalog model on the public benchmarks (BEIR, COCO captions).",
 )

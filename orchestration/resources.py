@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 from dagster import ConfigurableResource
 
-from litsynth.config import ArxivSettings, IngestSettings, SelectionSettings, Settings, project_root
+from litsynth.config import ArxivSettings, BenchmarkSettings, IngestSettings, SelectionSettings, Settings, project_root
 from litsynth.warehouse import open_warehouse
 
 _DEFAULTS = Settings(project_root=project_root())
@@ -25,7 +25,10 @@ class Project(ConfigurableResource):
     questions_dir: str = _DEFAULTS.questions_dir
     models_file: str = _DEFAULTS.models_file
     reports_dir: str = _DEFAULTS.reports_dir
-    data_dir: str = _DEFAULTS.data_dir
+    beir_dir: str = _DEFAULTS.benchmarks.beir_dir
+    beir_split: str = _DEFAULTS.benchmarks.beir_split
+    coco_captions: str = _DEFAULTS.benchmarks.coco_captions
+    coco_images: str = _DEFAULTS.benchmarks.coco_images
     corpus_dirs: list[str] = list(_DEFAULTS.ingest.corpus_dirs)
     inbox_dir: str = _DEFAULTS.ingest.inbox_dir
     max_file_bytes: int = _DEFAULTS.ingest.max_file_bytes
@@ -41,7 +44,9 @@ class Project(ConfigurableResource):
             questions_dir=self.questions_dir,
             models_file=self.models_file,
             reports_dir=self.reports_dir,
-            data_dir=self.data_dir,
+            benchmarks=BenchmarkSettings(
+                beir_dir=self.beir_dir, beir_split=self.beir_split, coco_captions=self.coco_captions, coco_images=self.coco_images
+            ),
             ingest=IngestSettings(corpus_dirs=tuple(self.corpus_dirs), inbox_dir=self.inbox_dir, max_file_bytes=self.max_file_bytes),
             arxiv=ArxivSettings(enabled=self.arxiv_enabled, max_results=self.arxiv_max_results, download_dir=self.arxiv_download_dir),
             selection=SelectionSettings(max_selected=self.max_selected, min_dense_similarity=self.min_dense_similarity),
