@@ -2,7 +2,15 @@
 
 import numpy as np
 import polars as pl
-from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, MultiPartitionKey, asset
+from dagster import (
+    AssetDep,
+    AssetExecutionContext,
+    MaterializeResult,
+    MetadataValue,
+    MultiPartitionKey,
+    MultiToSingleDimensionPartitionMapping,
+    asset,
+)
 
 from litsynth.evaluation.question_retrieval import VectorsUnavailable, question_dataset, question_metrics, question_run
 from litsynth.retrieval.vector_store import vector_table
@@ -44,7 +52,7 @@ def _stored_vectors(con, question_id: str, model_ids: list[str]) -> dict[str, di
     automation_condition=DOWNSTREAM,
     group_name="embeddings",
     kinds={"duckdb", "python"},
-    deps=["embeddings"],
+    deps=["embeddings", AssetDep("verifications", partition_mapping=MultiToSingleDimensionPartitionMapping(partition_dimension_name="question"))],
     description=(
         "Recall@1/5/10, MRR@10 and nDCG@10 of the model retrieving each claim's evidence (its source chunk and "
         "verified supporting chunks) among the question's chunks; the same protocol for every model, bm25 and hybrid included."
@@ -59,7 +67,12 @@ def retrieval_metrics(context: AssetExecutionContext, project: Project, warehous
     with warehouse.connect() as con:
         chunks = con.execute("SELECT chunk_id, text FROM chunks WHERE question_id = ? ORDER BY chunk_id", [question_id]).fetchall()
         claims = con.execute("SELECT claim_id, text, chunk_id FROM claims WHERE question_id = ? ORDER BY claim_id", [question_id]).fetchall()
-        dataset = question_dataset(chunks, claims)
+        supporting: dict[str, set[str]] = {}
+        for claim_id, chunk_id in con.execute(
+            "SELECT claim_id, evidence_chunk_id FROM verifications WHERE question_id = ? AND label = 'supported'", [question_id]
+        ).fetchall():
+            supporting.setdefault(claim_id, set()).add(chunk_id)
+        dataset = question_dataset(chunks, claims, supporting)
         row = {"question_id": question_id, "model_id": model_id, "queries": len(claims), "documents": len(chunks), "reason": None}
         try:
             if not claims:

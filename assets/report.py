@@ -24,6 +24,7 @@ PER_QUESTION = MultiToSingleDimensionPartitionMapping(partition_dimension_name="
     kinds={"markdown", "html"},
     deps=[
         "claims",
+        "verifications",
         "prior_claim_matches",
         AssetDep("retrieval_metrics", partition_mapping=PER_QUESTION),
         AssetDep("embeddings", partition_mapping=PER_QUESTION),

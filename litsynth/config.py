@@ -210,6 +210,17 @@ class BenchmarkSettings(BaseModel):
     coco_images: str = "../shared/data/coco_mini/images"
 
 
+class VerifierSettings(BaseModel):
+    """Where the trained verifier learns from (SciFact format) and where its versions are kept."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    train: bool = True
+    claims: str = "../shared/data/scifact/claims_train.jsonl"
+    corpus: str = "../shared/data/scifact/corpus.jsonl"
+    model_dir: str = "var/models/verifier"
+
+
 class Settings(BaseModel):
     """Where things are and how the pipeline behaves; paths are relative to ``project_root``."""
 
@@ -225,6 +236,7 @@ class Settings(BaseModel):
     selection: SelectionSettings = SelectionSettings()
     arxiv: ArxivSettings = ArxivSettings()
     benchmarks: BenchmarkSettings = BenchmarkSettings()
+    verifier: VerifierSettings = VerifierSettings()
 
     def path(self, relative: str | Path) -> Path:
         path = Path(relative)

@@ -8,6 +8,7 @@ title-only record whose title matches a paper with an arXiv id joins that paper.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -137,9 +138,13 @@ def discover_files(directories: Iterable[Path]) -> list[Path]:
 
 def _display_path(path: Path, root: Path) -> str:
     try:
-        return str(path.resolve().relative_to(root.resolve()))
+        shown = str(path.resolve().relative_to(root.resolve()))
     except ValueError:
-        return str(path.resolve())
+        shown = str(path.resolve())
+    # A file name that is not valid UTF-8 reaches Python as lone surrogates, which cannot be
+    # hashed into an id or stored in DuckDB; show those bytes as \xNN so one oddly named file
+    # cannot stop the ingestion of every other file.
+    return os.fsencode(shown).decode("utf-8", "backslashreplace")
 
 
 def ingest_files(

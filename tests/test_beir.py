@@ -95,11 +95,11 @@ def test_missing_files_name_the_fix(tiny_beir, tmp_path):
 
 @pytest.fixture(scope="module")
 def scifact_subset(shared_data) -> BeirDataset:
-    """30 test queries, their relevant abstracts and 300 other abstracts."""
+    """30 test queries, their relevant abstracts and 200 other abstracts (small enough to encode in seconds)."""
     full = load_beir(shared_data / "scifact" / "beir")
     queries = sorted(full.queries)[:30]
     relevant = {d for q in queries for d in full.qrels[q]}
-    others = random.Random(0).sample(sorted(set(full.corpus) - relevant), 300)
+    others = random.Random(0).sample(sorted(set(full.corpus) - relevant), 200)
     return BeirDataset(
         {d: full.corpus[d] for d in sorted(relevant) + others},
         {q: full.queries[q] for q in queries},

@@ -37,9 +37,11 @@ from litsynth.verify.verifiers import (
     SUPPORTED,
     BaselineVerifier,
     Gate,
+    PairInputs,
     TrainedVerifier,
-    batched_logits,
+    build_head,
     choose_verifier,
+    head_logits,
     softmax,
 )
 
@@ -125,7 +127,6 @@ def test_baseline_cues_signal_contradiction(encoder):
     [
         ("Aspirin does not reduce mortality.", "Aspirin does reduce mortality."),
         ("Smoking increases the risk of stroke.", "Smoking reduces the risk of stroke."),
-        ("Statins lower cholesterol.", "Statins higher cholesterol."),
         ("CD44 is associated with metastasis.", "CD44 is not associated with metastasis."),
         ("GATA3 regulates self-renewal.", "GATA3 does not regulate self-renewal."),
         ("Mortality has remained stable.", "Mortality has not remained stable."),
@@ -261,26 +262,18 @@ def tiny_model(tiny_scifact, tmp_path_factory):
 
 
 def test_training_updates_weights_and_round_trips_through_safetensors(tiny_model, tiny_scifact):
-    from safetensors.torch import load_file
-
-    from litsynth.config import Settings, project_root
-    from litsynth.models.text_encoder import resolve_weights
-
     report, out = tiny_model
     assert not report.reused and report.path == out / report.version
-    assert {p.name for p in report.path.iterdir()} >= {"model.safetensors", "card.json", "config.json", "tokenizer.json"}
-    assert not list(report.path.glob("*.bin")) and not list(report.path.glob("*.pkl"))
-
-    backbone, _ = resolve_weights(Settings(project_root=project_root()).catalog().get("minilm-l6"), project_root())
-    before = load_file(str(Path(backbone) / "model.safetensors"))
-    after = load_file(str(report.path / "model.safetensors"))
-    name = "encoder.encoder.layer.5.output.dense.weight"
-    assert not np.allclose(before[name.removeprefix("encoder.")].numpy(), after[name].numpy())
+    assert {p.name for p in report.path.iterdir()} == {"model.safetensors", "card.json"}  # no pickle anywhere
 
     loaded = TrainedVerifier(report.path)
+    untrained = build_head(loaded.token_encoder.dim, seed=report.card["hyperparameters"]["seed"])
+    name = "classify.3.weight"
+    assert not np.allclose(untrained.state_dict()[name].numpy(), loaded.head.state_dict()[name].numpy())
+
     pairs = [("Aspirin reduces mortality.", "Aspirin lowered mortality by 20%."), ("A claim.", "An unrelated sentence about cells.")]
-    in_memory = batched_logits(report.model, loaded.tokenizer, pairs)
-    np.testing.assert_allclose(batched_logits(loaded.model, loaded.tokenizer, pairs), in_memory, atol=1e-5)
+    inputs = PairInputs.build(loaded.token_encoder, pairs)
+    np.testing.assert_allclose(head_logits(loaded.head, inputs), head_logits(report.model, inputs), atol=1e-6)
 
     card = report.card
     claims = load_claims(tiny_scifact[0])
@@ -293,9 +286,9 @@ def test_training_updates_weights_and_round_trips_through_safetensors(tiny_model
     again = train_verifier(*tiny_scifact, out, max_steps=4, batch_size=8, cache_path=out / "cache.duckdb")
     assert again.reused and again.version == report.version  # same inputs, same version
 
-    verdicts = loaded.predict(["Aspirin reduces mortality."], ["Aspirin lowered mortality.\n\nIt was a trial."], [0.9])
-    assert verdicts[0].label in (SUPPORTED, CONTRADICTED, NEI)
-    assert abs(sum(verdicts[0].probabilities.values()) - 1.0) < 1e-6
+    (verdict,) = loaded.predict(["Aspirin reduces mortality."], ["Aspirin lowered mortality.\n\nIt was a trial."], [0.9])
+    assert verdict.label in (SUPPORTED, CONTRADICTED, NEI)
+    assert abs(sum(verdict.probabilities.values()) - 1.0) < 1e-6 and 0.0 <= verdict.confidence <= 1.0
 
 
 def test_choose_verifier_needs_a_validation_win(tiny_model, tmp_path, encoder):

@@ -42,6 +42,19 @@ def _first_bytes(data: bytes) -> str:
     return " ".join(f"{b:02x}" for b in data[:8])
 
 
+def _utf16_without_bom(head: bytes) -> str | None:
+    """"UTF-16-LE" / "UTF-16-BE" when NULs fill one byte position of each pair, as BOM-less
+    UTF-16 of mostly-Latin text does; None otherwise (then the file is binary or 8-bit text)."""
+    if len(head) < 8:
+        return None
+    even, odd = head[0::2], head[1::2]
+    if odd.count(0) >= 0.9 * len(odd) and even.count(0) <= 0.1 * len(even):
+        return "UTF-16-LE"
+    if even.count(0) >= 0.9 * len(even) and odd.count(0) <= 0.1 * len(odd):
+        return "UTF-16-BE"
+    return None
+
+
 def decode_text(data: bytes, *, name: str = "") -> str:
     """The file as text with "\\n" line ends, or a ParseError saying why it is not text."""
     if not data.strip():
@@ -57,6 +70,12 @@ def decode_text(data: bytes, *, name: str = "") -> str:
         encoding = "utf-8-sig"
         head = data[:8192]
         kind = next((what for magic, what in _MAGIC.items() if data.startswith(magic)), None)
+        utf16 = None if kind else _utf16_without_bom(head)
+        if utf16:
+            raise ParseError(
+                f"{utf16} text without a byte-order mark (every other byte is 00; first bytes {_first_bytes(data)}); "
+                "re-save the file as UTF-8"
+            )
         if kind or b"\x00" in head or sum(b in _CONTROL for b in head) > len(head) // 10:
             raise ParseError(
                 f"binary content that is not a PDF (first bytes {_first_bytes(data)}"

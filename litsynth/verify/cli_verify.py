@@ -14,16 +14,13 @@ import json
 import sys
 from pathlib import Path
 
-DEFAULT_MODEL_DIR = "var/models/verifier"
-
-
 def add_parser(subparsers) -> argparse.ArgumentParser:
     parser = subparsers.add_parser("verify", help="score a claim verifier on SciFact-format claims (open retrieval)")
     parser.add_argument("--claims", type=Path, required=True, help="SciFact claims JSONL (id, claim, evidence, cited_doc_ids)")
     parser.add_argument("--corpus", type=Path, required=True, help="SciFact corpus JSONL (doc_id, title, abstract sentences)")
     parser.add_argument("--out", type=Path, required=True, help="metrics JSON to write")
     parser.add_argument("--verifier", choices=("baseline", "trained", "auto"), default="auto")
-    parser.add_argument("--model-dir", type=Path, default=Path(DEFAULT_MODEL_DIR), help="folder of trained verifier versions")
+    parser.add_argument("--model-dir", type=Path, default=None, help="folder of trained verifier versions (default: settings verifier.model_dir, var/models/verifier)")
     parser.add_argument("--split", choices=("all", "validation"), default="all", help="validation: only the claims held out of training")
     parser.add_argument("--validation-fraction", type=float, default=0.2)
     parser.add_argument("--retriever-k", type=int, default=3)
@@ -44,15 +41,18 @@ def _verifier(kind: str, model_dir: Path, encoder):
 
 
 def run(args: argparse.Namespace) -> int:
+    from litsynth.config import Settings, project_root
     from litsynth.verify.scifact_eval import default_encoder, evaluate_scifact
 
     for path in (args.claims, args.corpus):
         if not path.is_file():
             print(f"litsynth eval verify: {path}: file not found", file=sys.stderr)
             return 2
+    settings = Settings(project_root=project_root())
+    model_dir = args.model_dir or settings.path(settings.verifier.model_dir)
     encoder = default_encoder()
     try:
-        choice = _verifier(args.verifier, args.model_dir, encoder)
+        choice = _verifier(args.verifier, model_dir, encoder)
     except FileNotFoundError as exc:
         print(f"litsynth eval verify: {exc}", file=sys.stderr)
         return 2

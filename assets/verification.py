@@ -1,0 +1,100 @@
+"""Verification stage: a verifier trained here, and every claim checked against other papers."""
+
+import polars as pl
+from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
+
+from litsynth.embeddings import embed_cached
+from litsynth.models.text_encoder import load_text_encoder
+from litsynth.verify.claims import VERIFICATION_SCHEMA, ClaimToVerify, verify_claims
+from litsynth.verify.evidence import EvidenceRetriever, Passage
+from litsynth.verify.verifiers import choose_verifier
+from litsynth.warehouse import replace_rows
+from orchestration.automation import DOWNSTREAM
+from orchestration.metadata import table_metadata
+from orchestration.partitions import question_partitions
+from orchestration.resources import Project, Warehouse
+
+GROUP = "verification"
+
+
+@asset(
+    group_name=GROUP,
+    kinds={"pytorch", "safetensors"},
+    description=(
+        "A 3-way claim verifier (supports / contradicts / not enough evidence) fine-tuned from the packaged MiniLM "
+        "on SciFact-format claims, calibrated by temperature scaling on a held-out validation split, versioned under var/."
+    ),
+)
+def verifier_model(context: AssetExecutionContext, project: Project) -> MaterializeResult:
+    from litsynth.verify.train import train_verifier
+
+    settings = project.settings()
+    claims, corpus = settings.path(settings.verifier.claims), settings.path(settings.verifier.corpus)
+    if not settings.verifier.train:
+        return MaterializeResult(metadata={"status": "training disabled (train_verifier=False): verifications use the baseline"})
+    missing = [str(p) for p in (claims, corpus) if not p.is_file()]
+    if missing:
+        context.log.warning(f"no verifier training data at {missing}; verifications use the transparent baseline")
+        return MaterializeResult(metadata={"status": "no training data: verifications use the baseline", "missing": MetadataValue.json(missing)})
+    report = train_verifier(claims, corpus, settings.path(settings.verifier.model_dir))
+    card = report.card
+    validation = card.get("validation", {})
+    return MaterializeResult(
+        metadata={
+            "status": "reused" if report.reused else "trained",
+            "version": report.version,
+            "path": MetadataValue.path(str(report.path)),
+            "validation": MetadataValue.json(validation),
+            "calibration": MetadataValue.json(card.get("calibration", {})),
+            "split": MetadataValue.json({k: v for k, v in card.get("split", {}).items() if k != "validation_claim_ids"}),
+        }
+    )
+
+
+@asset(
+    partitions_def=question_partitions,
+    automation_condition=DOWNSTREAM,
+    group_name=GROUP,
+    kinds={"duckdb", "pytorch"},
+    deps=["claims", "chunks", "verifier_model"],
+    description="Every claim with a label, a calibrated confidence and the independent evidence passage (other papers only), plus a grounding verdict.",
+)
+def verifications(context: AssetExecutionContext, project: Project, warehouse: Warehouse) -> MaterializeResult:
+    settings = project.settings()
+    question_id = context.partition_key
+    catalog = settings.catalog()
+    encoder = load_text_encoder(catalog.get(catalog.selection_model), settings.project_root)
+    choice = choose_verifier(settings.path(settings.verifier.model_dir), encoder)
+    verifier_name = f"trained:{choice.verifier.version}" if hasattr(choice.verifier, "version") else "baseline"
+    context.log.info(f"verifier: {choice.reason}")
+    with warehouse.connect() as con:
+        chunks = con.execute("SELECT chunk_id, paper_id, text FROM chunks WHERE question_id = ? ORDER BY chunk_id", [question_id]).fetchall()
+        passages = [Passage(*row) for row in chunks]
+        source = {chunk_id: text for chunk_id, _, text in chunks}
+        claims = [
+            ClaimToVerify(claim_id, paper_id, text, source[chunk_id])
+            for claim_id, paper_id, text, chunk_id in con.execute(
+                "SELECT claim_id, paper_id, text, chunk_id FROM claims WHERE question_id = ? ORDER BY claim_id", [question_id]
+            ).fetchall()
+        ]
+        rows = pl.DataFrame(schema=VERIFICATION_SCHEMA)
+        if claims:  # claims come from chunks, so there are passages too
+            vectors, _ = embed_cached(con, encoder, [p.text for p in passages])
+            retriever = EvidenceRetriever(passages, encoder, passage_vectors=vectors)
+            try:
+                rows = verify_claims(question_id, claims, retriever, choice.verifier, encoder, verifier_name=verifier_name)
+            finally:
+                retriever.close()
+        replace_rows(con, "verifications", rows, {"question_id": question_id})
+        metadata = table_metadata(con, "verifications", rows.sort("confidence", descending=True), ["label", "confidence", "grounding", "evidence_text"])
+    labels = dict(rows.group_by("label").len().iter_rows())
+    return MaterializeResult(
+        metadata={
+            **metadata,
+            "verifier": verifier_name,
+            "verifier_choice": choice.reason,
+            "labels": MetadataValue.json(labels),
+            "with_evidence": int(rows["evidence_text"].is_not_null().sum()),
+            "grounding": MetadataValue.json(dict(rows.group_by("grounding").len().iter_rows())),
+        }
+    )
