@@ -87,13 +87,13 @@ def _run_automation(instance: DagsterInstance, resources: dict, defs, cursor) ->
 def test_a_dropped_question_and_paper_flow_through_to_the_report(project: Path, tmp_path: Path):
     instance = DagsterInstance.ephemeral()
     resources = {
-        "project": Project(project_root=str(project), arxiv_enabled=False),
+        "project": Project(project_root=str(project), arxiv_enabled=False, train_verifier=False),
         "warehouse": Warehouse(path=str(tmp_path / "warehouse.duckdb")),
     }
     defs = build_definitions(resources["project"], resources["warehouse"])
 
     # The corpus as it stands, before anything is dropped.
-    outcome = materialize([*all_assets, *asset_checks], selection=["questions", "documents", "papers", "prior_reports"], resources=resources, instance=instance)
+    outcome = materialize([*all_assets, *asset_checks], selection=["questions", "documents", "papers", "prior_reports", "verifier_model"], resources=resources, instance=instance)
     assert outcome.success
     questions_cursor = _sensor(new_questions, instance, resources, None)  # no question file yet: a skip
     daemon_cursor = evaluate_automation_conditions(defs=defs, instance=instance).cursor  # the daemon's tick before the drop

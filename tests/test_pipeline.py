@@ -208,7 +208,9 @@ def test_embeddings_per_model_are_incremental_and_say_why_when_skipped(seed_ware
         model: (state, reason, new)
         for model, state, reason, new in _rows(tmp_path, "SELECT model_id, status, reason, newly_embedded FROM embedding_status")
     }
-    assert status["minilm-l6"][0] == "embedded" and status["minilm-l6"][2] > 0
+    # Chunk and claim texts were already embedded with this model by claims/verifications (shared
+    # cache), so this partition may encode nothing new; the cache itself is tested in test_vector_store.
+    assert status["minilm-l6"][0] == "embedded"
     assert status["bm25"][0] == "lexical"
     assert status["clip-vit-b-32"][0] == "skipped" and "checkpoint" in status["clip-vit-b-32"][1]
     (vectors, chunks, claims) = _rows(
