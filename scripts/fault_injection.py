@@ -5,9 +5,9 @@
 Faults (each on a fresh temporary warehouse, through ``open_warehouse`` + ``replace_rows``,
 the code every asset writes with):
 
-* ``kill_mid_write``: a child process replaces a 20k-row partition (5k in --quick) and is SIGKILLed, either at
-  a hook inside the transaction (after the DELETE, after the INSERT, before the COMMIT) or at a
-  random moment of the write. Afterwards the partition must be exactly the old rows or exactly
+* ``kill_mid_write``: a child process replaces a 20k-row partition (5k in --quick) and is SIGKILLed, at
+  a hook inside the transaction (after the DELETE, or after the INSERT just before the COMMIT)
+  or at a random moment of the write. Afterwards the partition must be exactly the old rows or exactly
   the new ones (never a mix, never empty), the other partitions untouched, the lock free, and a
   re-run must complete it.
 * ``concurrent_writers``: several processes started together, each replacing its own partition
@@ -94,6 +94,13 @@ def check_partition(state: dict, allowed_generations: list[int], n: int) -> tupl
 # --- the child process ----------------------------------------------------------------------------
 
 
+def _write_atomically(path: Path, text: str) -> None:
+    """The parent polls for these files: it must never see one half-written."""
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(text, encoding="utf-8")
+    os.replace(partial, path)
+
+
 class _PausingConnection:
     """A connection whose ``execute`` stops forever after a chosen statement of ``replace_rows``
     (leaving its transaction open) and says so through a file, so the parent can kill it there."""
@@ -105,7 +112,7 @@ class _PausingConnection:
         result = self._con.execute(sql, *args, **kwargs)
         stage = "after_delete" if sql.startswith("DELETE") else "after_insert" if sql.startswith("INSERT") else None
         if stage == self._hook:
-            self._signal.write_text(stage)
+            _write_atomically(self._signal, stage)
             while True:
                 time.sleep(60)
         return result
@@ -116,12 +123,12 @@ class _PausingConnection:
 
 def _report(spec: dict, result: dict) -> None:
     if spec.get("result"):
-        Path(spec["result"]).write_text(json.dumps(result), encoding="utf-8")
+        _write_atomically(Path(spec["result"]), json.dumps(result))
 
 
 def _touch_and_wait(spec: dict) -> None:
     if spec.get("ready"):
-        Path(spec["ready"]).write_text(str(os.getpid()))
+        _write_atomically(Path(spec["ready"]), str(os.getpid()))
     if spec.get("go"):
         go = Path(spec["go"])
         deadline = time.monotonic() + 300
@@ -147,7 +154,7 @@ def child(spec: dict) -> int:
         }
         _touch_and_wait(spec)
         if spec.get("signal"):
-            Path(spec["signal"]).write_text("materializing")
+            _write_atomically(Path(spec["signal"]), "materializing")
         started = time.monotonic()
         result = materialize(list(all_assets), selection=spec["selection"], resources=resources, instance=DagsterInstance.ephemeral(), raise_on_error=False)
         failures = [e.event_specific_data.error.to_string() for e in result.all_events if e.is_step_failure]
@@ -176,7 +183,7 @@ def child(spec: dict) -> int:
             if spec.get("hook"):
                 con = _PausingConnection(con, spec["hook"], signal_file)
             else:
-                signal_file.write_text("writing")
+                _write_atomically(signal_file, "writing")
             replace_rows(con, "question_papers", frame, {"question_id": partition})
         return 0
     raise SystemExit(f"unknown child kind {kind!r}")
@@ -284,6 +291,8 @@ def kill_mid_write(work: Path, trials: int, rows: int, rng: random.Random) -> di
 
 def concurrent_writers(work: Path, writers: int, rounds: int, rows: int) -> dict:
     """``writers`` processes each replace their own partition ``rounds`` times, all at once, with readers."""
+    import duckdb
+
     from litsynth.warehouse import connect_read_only
 
     warehouse = work / "concurrent.duckdb"  # not created yet: the writers race to create it too
@@ -298,16 +307,20 @@ def concurrent_writers(work: Path, writers: int, rounds: int, rows: int) -> dict
         wait_for_file(work / f"{p}.ready", process)
     go.write_text("go")
     started = time.monotonic()
-    reads = {"attempts": 0, "got_in": 0, "refused_while_writing": 0, "torn_partitions_seen": 0}
+    reads = {"attempts": 0, "got_in": 0, "refused_while_writing": 0, "refused_while_creating": 0, "torn_partitions_seen": 0}
     while any(process.poll() is None for process in processes):
         if warehouse.exists():
             reads["attempts"] += 1
+            size = warehouse.stat().st_size
             try:
                 con = connect_read_only(warehouse)
-            except Exception as exc:  # noqa: BLE001 - DuckDB's lock error is the documented outcome
-                if "lock" not in str(exc).lower():
+            except duckdb.Error as exc:
+                if "Could not set lock" in str(exc):  # DuckDB refuses readers while a writer holds the file
+                    reads["refused_while_writing"] += 1
+                elif size < 3 * 4096:  # the instant the first writer creates the file, before its header
+                    reads["refused_while_creating"] += 1
+                else:
                     raise
-                reads["refused_while_writing"] += 1
             else:
                 try:
                     reads["got_in"] += 1
@@ -317,7 +330,7 @@ def concurrent_writers(work: Path, writers: int, rounds: int, rows: int) -> dict
                             reads["torn_partitions_seen"] += 1
                 finally:
                     con.close()
-        time.sleep(1.0)  # each attempt loads the extensions (~0.35 s of CPU): poll gently
+        time.sleep(1.5)  # each attempt loads the extensions (~0.35 s of CPU): poll gently
     elapsed = time.monotonic() - started
     results = []
     for p, process in zip(partitions, processes):
@@ -364,8 +377,14 @@ def _table_snapshot(warehouse: Path) -> dict[str, list[tuple]]:
     try:
         snapshot = {}
         for table in CORPUS_TABLES:
-            columns = [c for (c, t) in con.execute(f"SELECT column_name, data_type FROM (DESCRIBE {table})").fetchall() if not t.startswith("TIMESTAMP")]
-            snapshot[table] = con.execute(f"SELECT {', '.join(columns)} FROM {table} ORDER BY ALL").fetchall()
+            columns = [
+                c for c, t in con.execute(
+                    "SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = current_database() AND table_name = ? ORDER BY column_index",
+                    [table],
+                ).fetchall()
+                if not t.startswith("TIMESTAMP")  # ingested_at: when the run happened
+            ]
+            snapshot[table] = con.execute(f'SELECT {", ".join(columns)} FROM "{table}" ORDER BY ALL').fetchall()
         return snapshot
     finally:
         con.close()
@@ -388,7 +407,7 @@ def kill_mid_materialize(work: Path, trials: int, rng: random.Random) -> dict:
         process = spawn_child({"kind": "materialize", "warehouse": str(warehouse), "corpus_dirs": [str(large)], "selection": CORPUS_ASSETS,
                                "signal": str(signal_file)}, work / f"materialize-{trial}.log")
         wait_for_file(signal_file, process, 300)
-        delay = rng.uniform(0.0, 3.0)
+        delay = rng.uniform(0.5, 6.0)  # a run here takes 3-10 s; its writes come near the end
         time.sleep(delay)
         os.kill(process.pid, signal.SIGKILL)
         process.wait(30)
@@ -455,7 +474,7 @@ def run(quick: bool, seed: int) -> dict:
         work = Path(tmp)
         plan = [
             lambda: kill_mid_write(work, trials=3 if quick else 12, rows=5_000 if quick else 20_000, rng=rng),
-            lambda: concurrent_writers(work, writers=6 if quick else 10, rounds=2 if quick else 5, rows=500 if quick else 5_000),
+            lambda: concurrent_writers(work, writers=6 if quick else 10, rounds=1 if quick else 5, rows=200 if quick else 5_000),
             lambda: reader_blocks_writer(work, rows=2_000),
             lambda: hostile_files(work),
         ]

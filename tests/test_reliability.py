@@ -33,8 +33,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
-from dagster import DagsterInstance, MultiPartitionKey, build_sensor_context, materialize
-from dagster._core.errors import DagsterUnknownPartitionError
+from dagster import DagsterInstance, DagsterUnknownPartitionError, MultiPartitionKey, build_sensor_context, materialize
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -54,7 +53,6 @@ from orchestration.sensors import new_papers
 from .conftest import REPO_ROOT, SEEDS_DIR
 
 CORPUS_ASSETS = ["questions", "arxiv_harvest", "documents", "papers", "prior_reports"]
-CORPUS_TABLES = ["questions", "documents", "papers", "paper_sources", "prior_reports", "prior_report_claims", "prior_report_references"]
 MAX_FILE_BYTES = 100_000  # the seeds are at most 66 kB; files over this are "too big" in these tests
 EVIL = "x'; DROP TABLE papers; --"
 
@@ -140,13 +138,13 @@ def _seed_only_tables():
 
 def test_concurrent_writers_and_dagster_runs_lose_nothing(tmp_path):
     """Six processes write one warehouse file at once: four replace their own question_papers
-    partition three times each through open_warehouse + replace_rows, two materialise real assets
+    partition twice each through open_warehouse + replace_rows, two materialise real assets
     through Dagster (``questions``; the corpus multi-asset). The file does not exist at the start,
     so they also race to create it and its schema. Meanwhile this process keeps opening
     read-only connections and records what it sees."""
     warehouse, go = tmp_path / "warehouse.duckdb", tmp_path / "go"
     raw = [f"writer-{i}" for i in range(4)]
-    rows, rounds = 300, 3
+    rows, rounds = 300, 2
     specs = {p: {"kind": "write", "partition": p, "rows": rows, "rounds": rounds} for p in raw}
     specs["dagster-questions"] = {"kind": "materialize", "corpus_dirs": [str(SEEDS_DIR)], "selection": ["questions"]}
     specs["dagster-corpus"] = {"kind": "materialize", "corpus_dirs": [str(SEEDS_DIR)], "selection": ["documents", "papers", "prior_reports"]}
@@ -159,18 +157,20 @@ def test_concurrent_writers_and_dagster_runs_lose_nothing(tmp_path):
             fi.wait_for_file(tmp_path / f"{name}.ready", process, timeout_s=300)
         go.write_text("go")
         started = time.monotonic()
-        seen = {"attempts": 0, "got_in": 0, "refused": 0, "torn": []}
+        seen = {"attempts": 0, "got_in": 0, "refused": 0, "creating": 0, "torn": []}
         while any(p.poll() is None for p in processes.values()):
             if warehouse.exists():
                 seen["attempts"] += 1
+                size = warehouse.stat().st_size
                 try:
                     con = connect_read_only(warehouse)
-                except duckdb.IOException as exc:  # the documented outcome while a writer holds the file
-                    assert "Could not set lock" in str(exc)
-                    seen["refused"] += 1
-                except duckdb.Error as exc:  # the file is being created right now (no schema yet)
-                    assert "lock" in str(exc).lower() or "exist" in str(exc).lower(), exc
-                    seen["refused"] += 1
+                except duckdb.Error as exc:
+                    if "Could not set lock" in str(exc):  # the documented outcome while a writer holds the file
+                        seen["refused"] += 1
+                    elif size < 3 * 4096:  # caught the instant the first writer creates the file (no header yet)
+                        seen["creating"] += 1
+                    else:
+                        raise
                 else:
                     try:
                         seen["got_in"] += 1
@@ -186,7 +186,7 @@ def test_concurrent_writers_and_dagster_runs_lose_nothing(tmp_path):
                                 seen["torn"].append(("documents", documents))
                     finally:
                         con.close()
-            time.sleep(0.5)
+            time.sleep(1.5)  # each attempt loads the extensions (~0.35 s of CPU): poll gently
         elapsed = time.monotonic() - started
         logs = {name: fi.log_tail(p, 4000) for name, p in processes.items()}
         for name, process in processes.items():
@@ -219,7 +219,7 @@ def test_a_writer_waits_for_an_open_read_only_connection(tmp_path):
         replace_rows(con, "question_papers", fi.partition_rows("p", 1, 50), {"question_id": "p"})
     reader = connect_read_only(warehouse)
     spec = {"kind": "write", "warehouse": str(warehouse), "partition": "p", "rows": 50, "rounds": 2,
-            "ready": str(tmp_path / "ready"), "go": str(tmp_path / "go")}
+            "ready": str(tmp_path / "ready"), "go": str(tmp_path / "go"), "result": str(tmp_path / "result.json")}
     process = fi.spawn_child(spec, tmp_path / "writer.log")
     try:
         fi.wait_for_file(tmp_path / "ready", process)
@@ -230,6 +230,7 @@ def test_a_writer_waits_for_an_open_read_only_connection(tmp_path):
     finally:
         reader.close()
     assert fi.finish(process, 120) == 0
+    assert json.loads((tmp_path / "result.json").read_text())["lock_waits_s"][0] >= 1.0  # it waited for the reader
     assert _partition(warehouse, "p") == _expected_partition("p", 2, 50)
 
 
@@ -275,7 +276,7 @@ def test_sigkill_mid_transaction_leaves_the_partition_as_before(tmp_path, hook):
     with open_warehouse(warehouse, lock_timeout_s=5) as con:  # the re-run
         replace_rows(con, "question_papers", fi.partition_rows("target", 2, 5000), {"question_id": "target"})
     assert _partition(warehouse, "target") == _expected_partition("target", 2, 5000)
-    assert _partition(warehouse, "bystander") == before["question_papers"][:0] + _expected_partition("bystander", 1, 100)
+    assert _partition(warehouse, "bystander") == _expected_partition("bystander", 1, 100)
 
 
 # --- hostile and malformed input, idempotency ----------------------------------------------------
@@ -446,25 +447,24 @@ def test_rematerialising_the_corpus_gives_identical_tables(hostile_run):
     questions.loaded_at record when the run happened), never in a row."""
     first, second = hostile_run["snapshots"]
     assert set(first) == set(second)
+    con = connect_read_only(hostile_run["warehouse"])
+    try:
+        column_types = {
+            table: con.execute(
+                "SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = current_database() AND table_name = ? ORDER BY column_index", [table]
+            ).fetchall()
+            for table in first
+        }
+    finally:
+        con.close()
     timestamp_columns = {}
-    for table in first:
-        types = _table_column_types(hostile_run["warehouse"], table)
+    for table, types in column_types.items():
         keep = [i for i, (_, dtype) in enumerate(types) if not dtype.startswith("TIMESTAMP")]
         timestamp_columns.update({table: [name for name, dtype in types if dtype.startswith("TIMESTAMP")]} if len(keep) < len(types) else {})
         project = lambda rows: sorted((tuple(r[i] for i in keep) for r in rows), key=repr)  # noqa: E731
         assert project(first[table]) == project(second[table]), table
     assert timestamp_columns == {"documents": ["ingested_at"], "questions": ["loaded_at"]}
     assert len(first["documents"]) == len(hostile_run["expected"]) and len(first["papers"]) > 40
-
-
-def _table_column_types(warehouse: Path, table: str) -> list[tuple[str, str]]:
-    con = connect_read_only(warehouse)
-    try:
-        return con.execute(
-            "SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = current_database() AND table_name = ? ORDER BY column_index", [table]
-        ).fetchall()
-    finally:
-        con.close()
 
 
 # --- bad configuration ----------------------------------------------------------------------------
@@ -724,10 +724,9 @@ def test_malicious_partition_keys_through_dagster_write_nothing(config_warehouse
     keys = [EVIL, "../../escape"]
     instance.add_dynamic_partitions("question", keys)
     resources = _resources(warehouse, [str(SEEDS_DIR)], reports_dir=str(reports))
-    for key in keys:
-        for selection, message in ((["question_papers"], "has no file in"), (["report"], "is not in the warehouse")):
-            result = _materialize(resources, selection, instance, partition_key=key, raise_on_error=False)
-            assert not result.success and message in "\n".join(_step_failures(result))
+    for key, selection, message in ((EVIL, ["question_papers"], "has no file in"), ("../../escape", ["report"], "is not in the warehouse")):
+        result = _materialize(resources, selection, instance, partition_key=key, raise_on_error=False)
+        assert not result.success and message in "\n".join(_step_failures(result))
     assert _snapshot(warehouse) == before
     assert not reports.exists() and not (tmp_path / "escape").exists()
 
