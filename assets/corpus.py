@@ -5,11 +5,13 @@ from dagster import AssetExecutionContext, AssetSpec, MaterializeResult, Metadat
 from litsynth.config import question_sources
 from litsynth.corpus import discover_files, ingest_files, questions_table
 from litsynth.harvest import harvest_arxiv
-from litsynth.warehouse import replace_rows
+from litsynth.warehouse import replace_rows, replace_tables
 from orchestration.metadata import table_metadata
 from orchestration.partitions import QUESTION_PARTITIONS_NAME
 from orchestration.resources import Project, Warehouse
 
+# Written together in one transaction: a crash never leaves tables from two runs.
+CORPUS_TABLES = ("documents", "papers", "paper_sources", "prior_reports", "prior_report_claims", "prior_report_references")
 GROUP = "corpus"
 KINDS = {"duckdb", "python"}
 
@@ -72,8 +74,7 @@ def corpus(context: AssetExecutionContext, project: Project, warehouse: Warehous
     for row in rejected.iter_rows(named=True):
         context.log.warning(f"rejected {row['path']}: {row['reason']}")
     with warehouse.connect() as con:
-        for table in ("documents", "papers", "paper_sources", "prior_reports", "prior_report_claims", "prior_report_references"):
-            replace_rows(con, table, getattr(tables, table))
+        replace_tables(con, [(table, getattr(tables, table), None) for table in CORPUS_TABLES])
         statuses = dict(tables.documents.group_by("status").len().iter_rows())
         yield MaterializeResult(
             asset_key="documents",

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import polars as pl
 
-from litsynth.config import ResearchQuestion
+from litsynth.config import ConfigError, ResearchQuestion
 from litsynth.ids import content_id, normalise_title, sha256_hex
 from litsynth.ingest import parse_bytes
 from litsynth.records import PaperRecord, ParseError, PriorReport
@@ -122,8 +122,17 @@ def discover_files(directories: Iterable[Path]) -> list[Path]:
     """Regular, non-hidden files under the folders (recursively), in a stable order.
 
     Symlinks are not followed, so a link dropped into a watched folder cannot pull in files
-    from elsewhere.
+    from elsewhere. A missing folder is skipped (the inbox and the harvest folder appear on
+    first use), but when none exists the configuration is wrong: an empty file list would
+    replace the corpus tables with nothing, so that raises :class:`ConfigError` instead.
     """
+    directories = list(directories)
+    if directories and not any(d.is_dir() for d in directories):
+        shown = ", ".join(str(d) for d in directories)
+        raise ConfigError(
+            f"ingest.corpus_dirs: none of the corpus folders exists ({shown}). "
+            "Fix: create one of them or point ingest.corpus_dirs at the folders that hold the corpus files"
+        )
     files: list[Path] = []
     for directory in directories:
         if not directory.is_dir():

@@ -14,7 +14,7 @@ import fcntl
 import importlib
 import logging
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -200,29 +200,39 @@ def replace_rows(
     ``partition`` maps key columns to values, e.g. ``{"question_id": "q1"}``; rows outside it are
     untouched. Identifiers are checked against the schema; values are always bound parameters.
     """
-    columns = _table_columns(con, table)
-    partition = dict(partition or {})
-    unknown = [c for c in [*partition, *rows.columns] if c not in columns]
-    if unknown:
-        raise KeyError(f"table {table!r} has no column(s) {unknown}; its columns are {columns}")
-    for key, value in partition.items():
-        if rows.height and not (rows[key] == value).all():
-            raise ValueError(f"rows written to {table} partition {key}={value!r} must all have {key}={value!r}")
-    where = " AND ".join(f'"{c}" = ?' for c in partition) or "TRUE"
+    return replace_tables(con, [(table, rows, partition)])[table]
+
+
+def replace_tables(
+    con: duckdb.DuckDBPyConnection,
+    writes: Sequence[tuple[str, pl.DataFrame, Mapping[str, object] | None]],
+) -> dict[str, int]:
+    """Several :func:`replace_rows` writes in one transaction: all tables change or none does."""
+    checked = [(table, rows, dict(partition or {})) for table, rows, partition in writes]
+    for table, rows, partition in checked:
+        columns = _table_columns(con, table)
+        unknown = [c for c in [*partition, *rows.columns] if c not in columns]
+        if unknown:
+            raise KeyError(f"table {table!r} has no column(s) {unknown}; its columns are {columns}")
+        for key, value in partition.items():
+            if rows.height and not (rows[key] == value).all():
+                raise ValueError(f"rows written to {table} partition {key}={value!r} must all have {key}={value!r}")
     con.execute("BEGIN TRANSACTION")
     try:
-        con.execute(f'DELETE FROM "{table}" WHERE {where}', list(partition.values()))
-        if rows.height:
-            con.register("_incoming_rows", rows.to_arrow())
-            try:
-                con.execute(f'INSERT INTO "{table}" BY NAME SELECT * FROM _incoming_rows')
-            finally:
-                con.unregister("_incoming_rows")
+        for table, rows, partition in checked:
+            where = " AND ".join(f'"{c}" = ?' for c in partition) or "TRUE"
+            con.execute(f'DELETE FROM "{table}" WHERE {where}', list(partition.values()))
+            if rows.height:
+                con.register("_incoming_rows", rows.to_arrow())
+                try:
+                    con.execute(f'INSERT INTO "{table}" BY NAME SELECT * FROM _incoming_rows')
+                finally:
+                    con.unregister("_incoming_rows")
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
-    return rows.height
+    return {table: rows.height for table, rows, _ in checked}
 
 
 def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:

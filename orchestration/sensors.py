@@ -76,6 +76,8 @@ def new_questions(context: SensorEvaluationContext, project: Project):
 def new_papers(context: SensorEvaluationContext, project: Project):
     settings = project.settings()
     inbox = settings.path(settings.ingest.inbox_dir)
+    if not inbox.is_dir():
+        return SkipReason(f"no inbox folder at {inbox} yet; create it (ingest.inbox_dir) and drop paper files there")
     current = {str(p.relative_to(inbox)): _fingerprint(p, settings.ingest.max_file_bytes) for p in discover_files([inbox])}
     changed = _changed(json.loads(context.cursor or "{}"), current)
     if not changed:

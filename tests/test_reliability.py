@@ -45,7 +45,7 @@ from litsynth.ingest.common import normalise_ws
 from litsynth.records import ParseError
 from litsynth.retrieval.vector_store import vector_table
 from litsynth.text import chunk_id, chunk_text, whitespace_token_count
-from litsynth.warehouse import WarehouseBusy, _exclusive_lock, connect_read_only, open_warehouse, replace_rows
+from litsynth.warehouse import WarehouseBusy, _exclusive_lock, connect_read_only, open_warehouse, replace_rows, replace_tables
 from orchestration.definitions import all_assets
 from orchestration.resources import Project, Warehouse
 from orchestration.sensors import new_papers
@@ -465,6 +465,31 @@ def test_rematerialising_the_corpus_gives_identical_tables(hostile_run):
         assert project(first[table]) == project(second[table]), table
     assert timestamp_columns == {"documents": ["ingested_at"], "questions": ["loaded_at"]}
     assert len(first["documents"]) == len(hostile_run["expected"]) and len(first["papers"]) > 40
+
+
+def test_missing_corpus_folders_fail_the_step_and_keep_the_tables(hostile_run, tmp_path):
+    """A corpus_dirs setting that names no existing folder is a configuration error, not an
+    empty corpus: the step fails naming the field, and the corpus tables stay as they were."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy(hostile_run["warehouse"], warehouse)
+    before = _snapshot(warehouse)
+    result = _materialize(_resources(warehouse, [str(tmp_path / "no-such-corpus")]), CORPUS_ASSETS, raise_on_error=False)
+    failures = "\n".join(_step_failures(result))
+    assert not result.success and "ConfigError" in failures and "ingest.corpus_dirs" in failures and "no-such-corpus" in failures
+    assert _snapshot(warehouse) == before
+
+
+def test_corpus_tables_are_replaced_in_one_transaction(tmp_path):
+    """replace_tables: a write that fails inside the transaction (a paper missing NOT NULL fields) rolls
+    back the write to the table before it as well."""
+    with open_warehouse(tmp_path / "warehouse.duckdb") as con:
+        replace_rows(con, "questions", questions_table(question_sources(REPO_ROOT / "questions"), root=REPO_ROOT))
+        before = con.execute("SELECT * FROM questions").fetchall()
+        assert before
+        with pytest.raises(duckdb.ConstraintException, match="NOT NULL"):
+            replace_tables(con, [("questions", questions_table([], root=REPO_ROOT), None),
+                                 ("papers", pl.DataFrame({"paper_id": ["p1"], "title": [None]}, schema={"paper_id": pl.Utf8, "title": pl.Utf8}), None)])
+        assert con.execute("SELECT * FROM questions").fetchall() == before
 
 
 # --- bad configuration ----------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from litsynth.verify.scifact_eval import (
 from litsynth.verify.train import (
     calibration_report,
     expected_calibration_error,
+    fit_selector,
     negate_claim,
     negative_log_likelihood,
     train_verifier,
@@ -34,10 +35,13 @@ from litsynth.verify.verifiers import (
     CARD_FILE,
     CONTRADICTED,
     NEI,
+    SELECTOR_FEATURES,
     SUPPORTED,
     BaselineVerifier,
+    EvidenceSelector,
     Gate,
     PairInputs,
+    RetrievalSignal,
     TrainedVerifier,
     build_head,
     choose_verifier,
@@ -112,13 +116,13 @@ def test_baseline_cues_signal_contradiction(encoder):
     verifier = BaselineVerifier(encoder, gate=Gate(0.0, 0.3))
     claim = "Our reranker reaches an nDCG@10 of 52.1 on TREC DL19."
     evidence = ["Our reranker reaches an nDCG@10 of 52.1 on TREC DL19.", "Our reranker reaches an nDCG@10 of 47.3 on TREC DL19."]
-    same, conflict = verifier.predict([claim, claim], evidence, [0.9, 0.9])
+    same, conflict = verifier.predict([claim, claim], evidence, [RetrievalSignal(0.9), RetrievalSignal(0.9)])
     assert numeric_conflict(claim, evidence[1]) and not numeric_conflict(claim, evidence[0])
     assert same.label == SUPPORTED and conflict.label == CONTRADICTED
     assert evidence[1][slice(*conflict.rationale[0])] == evidence[1]
     assert abs(sum(conflict.probabilities.values()) - 1.0) < 1e-9 and 0.0 <= conflict.confidence <= 1.0
     # A retrieval score under the gate means no label at all.
-    (gated,) = BaselineVerifier(encoder, gate=Gate(0.95, 0.3)).predict([claim], evidence[:1], [0.9])
+    (gated,) = BaselineVerifier(encoder, gate=Gate(0.95, 0.3)).predict([claim], evidence[:1], [RetrievalSignal(0.9)])
     assert gated.label == NEI and gated.rationale == ()
 
 
@@ -199,7 +203,7 @@ class ScriptedVerifier:
 
     name = "scripted"
 
-    def predict(self, claims, evidence, retrieval_scores):
+    def predict(self, claims, evidence, retrieval):
         from litsynth.verify.verifiers import Verdict
 
         verdicts = []
@@ -281,14 +285,43 @@ def test_training_updates_weights_and_round_trips_through_safetensors(tiny_model
     assert set(card["split"]["validation_claim_ids"]) == {c.id for c in claims if is_validation(c.id, 0.2)}
     assert card["training"]["steps"] == 4
     assert card["calibration"]["temperature"] > 0 and "ece_after" in card["calibration"]
-    assert card["gate"] == card["validation"]["trained"]["gate"]
+    selector = card["selector"]
+    assert selector["features"] == list(SELECTOR_FEATURES) and len(selector["weights"]) == len(SELECTOR_FEATURES)
+    assert 0.0 < selector["threshold"] < 1.0 and selector["training_abstracts"] > 0
+    assert loaded.selector == EvidenceSelector(tuple(selector["weights"]), selector["bias"], selector["threshold"])
 
     again = train_verifier(*tiny_scifact, out, max_steps=4, batch_size=8, cache_path=out / "cache.duckdb")
     assert again.reused and again.version == report.version  # same inputs, same version
 
-    (verdict,) = loaded.predict(["Aspirin reduces mortality."], ["Aspirin lowered mortality.\n\nIt was a trial."], [0.9])
+    (verdict,) = loaded.predict(["Aspirin reduces mortality."], ["Aspirin lowered mortality.\n\nIt was a trial."], [RetrievalSignal(0.9)])
     assert verdict.label in (SUPPORTED, CONTRADICTED, NEI)
     assert abs(sum(verdict.probabilities.values()) - 1.0) < 1e-6 and 0.0 <= verdict.confidence <= 1.0
+
+
+def test_evidence_selector_learns_and_picks_its_threshold_out_of_fold():
+    """fit_selector on separable rows: evidence abstracts have a high cosine. The learned weight
+    on the cosine is positive, the threshold separates the held-out folds, and probability()
+    ranks an evidence-like pair above an unrelated one."""
+    rng = np.random.default_rng(0)
+    gold = np.array([i % 3 == 0 for i in range(60)])
+    dense = np.where(gold, 0.75, 0.35) + rng.normal(0, 0.05, 60)
+    features = np.array([EvidenceSelector.features(RetrievalSignal(d, rank=1 + i % 3), d + 0.05) for i, d in enumerate(dense)])
+    selector, report = fit_selector(features, gold, np.arange(60) // 3, gold_total=int(gold.sum()))
+    assert selector.weights[0] > 0 and report["out_of_fold_evidence_f1"] > 0.9 and report["out_of_fold_roc_auc"] > 0.95
+    assert selector.probability(RetrievalSignal(0.8), 0.85) >= selector.threshold > selector.probability(RetrievalSignal(0.3), 0.35)
+    with pytest.raises(ValueError, match="evidence and ones that are not"):
+        fit_selector(features, np.zeros(60, dtype=bool), np.arange(60) // 3, gold_total=0)
+
+
+def test_a_trained_card_of_an_older_recipe_is_refused(tiny_model, tmp_path):
+    report, _ = tiny_model
+    old = tmp_path / report.version
+    shutil.copytree(report.path, old)
+    card = json.loads((old / CARD_FILE).read_text())
+    del card["selector"]
+    (old / CARD_FILE).write_text(json.dumps(card))
+    with pytest.raises(ValueError, match="retrain the verifier"):
+        TrainedVerifier(old)
 
 
 def test_choose_verifier_needs_a_validation_win(tiny_model, tmp_path, encoder):

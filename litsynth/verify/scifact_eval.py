@@ -33,7 +33,7 @@ from litsynth.embeddings import Encoder, embed_cached
 from litsynth.ids import sha256_hex
 from litsynth.models.text_encoder import load_text_encoder
 from litsynth.verify.evidence import EvidenceRetriever, Hit, Passage
-from litsynth.verify.verifiers import CONTRADICTED, LABELS, NEI, SUPPORTED, Gate, Label, Verdict, Verifier
+from litsynth.verify.verifiers import CONTRADICTED, LABELS, NEI, SUPPORTED, Gate, Label, RetrievalSignal, Verdict, Verifier
 from litsynth.warehouse import apply_schema
 
 RETRIEVAL_MODEL = "minilm-l6"
@@ -180,7 +180,7 @@ class Scored:
     """One retrieved abstract of a claim with the verifier's verdict on it."""
 
     doc_id: str
-    retrieval_score: float
+    retrieval: RetrievalSignal
     verdict: Verdict
 
 
@@ -217,11 +217,11 @@ def verify_hits(
     verdicts = verifier.predict(
         [c.claim for c, _ in rows],
         [corpus[h.passage.paper_id].evidence_text for _, h in rows],
-        [h.dense for _, h in rows],
+        [RetrievalSignal.from_hit(h) for _, h in rows],
     )
     scored: dict[int, list[Scored]] = {c.id: [] for c in claims}
     for (claim, hit), verdict in zip(rows, verdicts):
-        scored[claim.id].append(Scored(hit.passage.paper_id, hit.dense, verdict))
+        scored[claim.id].append(Scored(hit.passage.paper_id, RetrievalSignal.from_hit(hit), verdict))
     return scored
 
 
@@ -231,7 +231,7 @@ def to_predictions(scored: Mapping[int, list[Scored]], corpus: Mapping[str, Abst
     for claim_id, rows in scored.items():
         predictions[claim_id] = {}
         for row in rows:
-            label = gate.label(row.verdict.probabilities, row.retrieval_score) if gate else row.verdict.label
+            label = gate.label(row.verdict.probabilities, row.retrieval) if gate else row.verdict.label
             sentences = corpus[row.doc_id].sentence_indices(row.verdict.rationale) if label != NEI else ()
             predictions[claim_id][row.doc_id] = Prediction(label, sentences)
     return predictions

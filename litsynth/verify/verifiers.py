@@ -4,15 +4,18 @@ Both verifiers work per evidence *sentence* and then decide for the passage:
 
 - ``P(evidence)`` = how strongly the best sentence bears on the claim; ``P(supported)`` and
   ``P(contradicted)`` split it by stance; ``P(not_enough_evidence) = 1 - P(evidence)``.
-- A :class:`Gate` turns probabilities into a label. It labels few passages on purpose: on
-  SciFact, precision collapses when every retrieved passage gets a label, so a passage is
-  labelled only when its retrieval score and ``P(evidence)`` clear thresholds that were chosen
-  on the validation split (never on test data).
+- Few passages get a label, on purpose: on SciFact, precision collapses when every retrieved
+  passage gets one. The baseline's :class:`Gate` labels a passage only when its retrieval
+  cosine and ``P(evidence)`` clear two constants; the trained verifier's
+  :class:`EvidenceSelector` is a logistic regression over what retrieval knows
+  (:class:`RetrievalSignal`) and the best sentence's cosine, trained with its threshold on the
+  training claims only.
 - ``rationale``: character spans of the deciding sentences in the evidence, best first.
 
 :class:`BaselineVerifier` is transparent (similarity + numeric/negation/direction cues; the
 constants below). :class:`TrainedVerifier` is an attention head over frozen MiniLM token states
-trained by :mod:`litsynth.verify.train`, with temperature-scaled probabilities; it is loaded
+(stance and rationale sentences, temperature-scaled) plus the evidence selector, both trained
+by :mod:`litsynth.verify.train`; it is loaded
 from safetensors and JSON only (no pickle). :func:`choose_verifier` uses it only when its recorded
 validation F1 beats the baseline's.
 """
@@ -50,15 +53,29 @@ DIRECTION_MISMATCH = 0.40  # "increases" against "decreased": weak for the same 
 
 
 @dataclass(frozen=True)
+class RetrievalSignal:
+    """What the retriever knows about one (claim, passage) pair, for deciding whether to label it."""
+
+    dense: float  # cosine of claim and passage
+    rank: int = 1  # fused rank among the claim's retrieved passages, 1 = best
+    lexical_match: bool = True  # BM25 found a query term in the passage
+
+    @classmethod
+    def from_hit(cls, hit) -> "RetrievalSignal":
+        """From a :class:`litsynth.verify.evidence.Hit`."""
+        return cls(float(hit.dense), int(hit.rank), hit.bm25 is not None)
+
+
+@dataclass(frozen=True)
 class Gate:
-    """When a passage gets a label at all; both thresholds are tuned on validation claims."""
+    """The baseline's rule for when a passage gets a label at all: two thresholds."""
 
     min_retrieval_score: float = 0.0  # the retriever's dense cosine of claim and passage
     min_evidence_probability: float = 0.5
 
-    def label(self, probabilities: dict[str, float], retrieval_score: float) -> Label:
+    def label(self, probabilities: dict[str, float], retrieval: RetrievalSignal) -> Label:
         evidence = probabilities[SUPPORTED] + probabilities[CONTRADICTED]
-        if retrieval_score < self.min_retrieval_score or evidence < self.min_evidence_probability:
+        if retrieval.dense < self.min_retrieval_score or evidence < self.min_evidence_probability:
             return NEI
         return SUPPORTED if probabilities[SUPPORTED] >= probabilities[CONTRADICTED] else CONTRADICTED
 
@@ -66,6 +83,30 @@ class Gate:
 # Chosen by bench/verify.py's grid on the validation split (80/20 hash split of SciFact train),
 # gate tuned jointly with nothing else; see bench/results/verify_scifact.json.
 BASELINE_GATE = Gate(min_retrieval_score=0.475, min_evidence_probability=0.7)
+
+SELECTOR_FEATURES = ("dense", "best_sentence_cosine", "inverse_rank", "no_lexical_match")
+
+
+@dataclass(frozen=True)
+class EvidenceSelector:
+    """Is a retrieved passage evidence on the claim at all (either stance)? A logistic
+    regression over :data:`SELECTOR_FEATURES`, all of them portable across corpora (cosines and
+    ranks, no raw BM25 scores); a passage is labelled when P(evidence) >= ``threshold``.
+
+    On SciFact validation claims it separates gold evidence abstracts from the other retrieved
+    ones far better than the retrieval cosine alone (ROC AUC recorded in the model card)."""
+
+    weights: tuple[float, ...]
+    bias: float
+    threshold: float
+
+    @staticmethod
+    def features(retrieval: RetrievalSignal, best_sentence_cosine: float) -> list[float]:
+        return [retrieval.dense, best_sentence_cosine, 1.0 / max(retrieval.rank, 1), float(not retrieval.lexical_match)]
+
+    def probability(self, retrieval: RetrievalSignal, best_sentence_cosine: float) -> float:
+        z = self.bias + float(np.dot(self.weights, self.features(retrieval, best_sentence_cosine)))
+        return float(1.0 / (1.0 + np.exp(-z)))
 
 
 @dataclass(frozen=True)
@@ -79,22 +120,21 @@ class Verdict:
 class Verifier(Protocol):
     name: str
 
-    def predict(self, claims: list[str], evidence: list[str], retrieval_scores: list[float]) -> list[Verdict]:
-        """One verdict per (claim, evidence, retrieval score) triple."""
+    def predict(self, claims: list[str], evidence: list[str], retrieval: list[RetrievalSignal]) -> list[Verdict]:
+        """One verdict per (claim, evidence passage, retrieval signal) triple."""
         ...
 
 
-def _check_lengths(claims: Sequence, evidence: Sequence, retrieval_scores: Sequence) -> None:
-    if not len(claims) == len(evidence) == len(retrieval_scores):
-        raise ValueError(f"{len(claims)} claims, {len(evidence)} evidence texts, {len(retrieval_scores)} scores: give one of each per pair")
+def _check_lengths(claims: Sequence, evidence: Sequence, retrieval: Sequence) -> None:
+    if not len(claims) == len(evidence) == len(retrieval):
+        raise ValueError(f"{len(claims)} claims, {len(evidence)} evidence texts, {len(retrieval)} retrieval signals: give one of each per pair")
 
 
 def _spans(text: str) -> list[tuple[int, int]]:
     return split_sentences(text) or [(0, len(text))]
 
 
-def _verdict(gate: Gate, probabilities: dict[str, float], retrieval_score: float, rationale: tuple[tuple[int, int], ...]) -> Verdict:
-    label = gate.label(probabilities, retrieval_score)
+def _verdict(label: Label, probabilities: dict[str, float], rationale: tuple[tuple[int, int], ...]) -> Verdict:
     return Verdict(label, probabilities[label], probabilities, rationale if label != NEI else ())
 
 
@@ -114,8 +154,8 @@ class BaselineVerifier:
     gate: Gate = BASELINE_GATE
     name: str = "baseline"
 
-    def predict(self, claims: list[str], evidence: list[str], retrieval_scores: list[float]) -> list[Verdict]:
-        _check_lengths(claims, evidence, retrieval_scores)
+    def predict(self, claims: list[str], evidence: list[str], retrieval: list[RetrievalSignal]) -> list[Verdict]:
+        _check_lengths(claims, evidence, retrieval)
         spans = [_spans(text) for text in evidence]
         sentences = [text[s:e] for text, pair_spans in zip(evidence, spans) for s, e in pair_spans]
         unique_claims = list(dict.fromkeys(claims))
@@ -123,13 +163,14 @@ class BaselineVerifier:
         claim_vectors = dict(zip(unique_claims, vectors[: len(unique_claims)]))
         offset = len(unique_claims)
         verdicts = []
-        for claim, text, score, pair_spans in zip(claims, evidence, retrieval_scores, spans):
+        for claim, text, signal, pair_spans in zip(claims, evidence, retrieval, spans):
             similarities = vectors[offset : offset + len(pair_spans)] @ claim_vectors[claim]
             offset += len(pair_spans)
             best = int(np.argmax(similarities))
             start, end = pair_spans[best]
             p_evidence = float(np.clip((similarities[best] - SIMILARITY_FLOOR) / (SIMILARITY_CEIL - SIMILARITY_FLOOR), 0.0, 1.0))
-            verdicts.append(_verdict(self.gate, _stance_split(p_evidence, baseline_contradiction(claim, text[start:end])), score, ((start, end),)))
+            probabilities = _stance_split(p_evidence, baseline_contradiction(claim, text[start:end]))
+            verdicts.append(_verdict(self.gate.label(probabilities, signal), probabilities, ((start, end),)))
         return verdicts
 
 
@@ -314,11 +355,10 @@ def backbone_source(backbone: str) -> str:
 @dataclass
 class TrainedVerifier:
     """A saved model version (``<model_dir>/<version>/``): the head as safetensors and
-    ``card.json`` (backbone, temperature, tuned gate). The frozen backbone is loaded from the
-    model catalog and checked against the weights hash recorded at training time."""
+    ``card.json`` (backbone, temperature, evidence selector). The frozen backbone is loaded from
+    the model catalog and checked against the weights hash recorded at training time."""
 
     path: Path
-    gate: Gate | None = None  # None: the gate recorded in the card
     token_encoder: TokenEncoder | None = None  # share one to reuse its cached states
     name: str = "trained"
 
@@ -328,8 +368,10 @@ class TrainedVerifier:
         self.path = Path(self.path)
         self.card = json.loads((self.path / CARD_FILE).read_text(encoding="utf-8"))
         self.temperature = float(self.card["calibration"]["temperature"])
-        if self.gate is None:
-            self.gate = Gate(**self.card.get("gate", {}))
+        if "selector" not in self.card:
+            raise ValueError(f"{self.path / CARD_FILE}: no 'selector' (a model of an older recipe); retrain the verifier")
+        recorded = self.card["selector"]
+        self.selector = EvidenceSelector(tuple(recorded["weights"]), float(recorded["bias"]), float(recorded["threshold"]))
         backbone = self.card["backbone"]
         if self.token_encoder is None:
             self.token_encoder = TokenEncoder(backbone_source(backbone["id"]))
@@ -344,34 +386,42 @@ class TrainedVerifier:
     def version(self) -> str:
         return self.card["version"]
 
-    def sentence_probabilities(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
-        """Temperature-scaled class probabilities per (claim, sentence), columns in ``LABELS`` order."""
+    def sentence_outputs(self, pairs: Sequence[tuple[str, str]]) -> tuple[np.ndarray, np.ndarray]:
+        """Per (claim, sentence): temperature-scaled class probabilities (columns in ``LABELS``
+        order) and the backbone's sentence-embedding cosine."""
         if not pairs:
-            return np.zeros((0, len(LABELS)))
-        return softmax(head_logits(self.head, PairInputs.build(self.token_encoder, pairs)), self.temperature)
+            return np.zeros((0, len(LABELS))), np.zeros(0)
+        inputs = PairInputs.build(self.token_encoder, pairs)
+        return softmax(head_logits(self.head, inputs), self.temperature), np.array([f[0] for f in inputs.features])
 
-    def predict(self, claims: list[str], evidence: list[str], retrieval_scores: list[float]) -> list[Verdict]:
-        _check_lengths(claims, evidence, retrieval_scores)
+    def predict(self, claims: list[str], evidence: list[str], retrieval: list[RetrievalSignal]) -> list[Verdict]:
+        _check_lengths(claims, evidence, retrieval)
         spans = [_spans(text) for text in evidence]
         pairs = [(claim, text[s:e]) for claim, text, pair_spans in zip(claims, evidence, spans) for s, e in pair_spans]
-        probabilities = self.sentence_probabilities(pairs)
+        probabilities, cosines = self.sentence_outputs(pairs)
         verdicts, offset = [], 0
-        for score, pair_spans in zip(retrieval_scores, spans):
-            p = probabilities[offset : offset + len(pair_spans)]
+        for signal, pair_spans in zip(retrieval, spans):
+            window = slice(offset, offset + len(pair_spans))
             offset += len(pair_spans)
-            verdicts.append(self._passage_verdict(p, pair_spans, score))
+            verdicts.append(self._passage_verdict(probabilities[window], cosines[window], pair_spans, signal))
         return verdicts
 
-    def _passage_verdict(self, p: np.ndarray, spans: list[tuple[int, int]], retrieval_score: float) -> Verdict:
-        """P(evidence) of the best sentence; stance from the rationale, weighted by P(evidence)."""
+    def _passage_verdict(self, p: np.ndarray, cosines: np.ndarray, spans: list[tuple[int, int]], signal: RetrievalSignal) -> Verdict:
+        """P(evidence) from the selector; stance from the head on the rationale sentences (its
+        best sentences), weighted by their P(evidence)."""
         evidence = 1.0 - p[:, LABELS.index(NEI)]
         order = np.argsort(-evidence, kind="stable")
         chosen = [int(order[0])] + [int(i) for i in order[1:MAX_RATIONALE_SENTENCES] if evidence[i] >= RATIONALE_MIN_PROBABILITY]
         support = float((evidence[chosen] * p[chosen, 0]).sum())
         contradict = float((evidence[chosen] * p[chosen, 1]).sum())
         share = contradict / (support + contradict) if support + contradict > 0 else 0.5
-        rationale = tuple(spans[i] for i in chosen)
-        return _verdict(self.gate, _stance_split(float(evidence[order[0]]), share), retrieval_score, rationale)
+        p_evidence = self.selector.probability(signal, float(cosines.max()))
+        probabilities = _stance_split(p_evidence, share)
+        if p_evidence < self.selector.threshold:
+            label = NEI
+        else:
+            label = CONTRADICTED if share > 0.5 else SUPPORTED
+        return _verdict(label, probabilities, tuple(spans[i] for i in chosen))
 
 
 def weights_hash(source: str) -> str:
@@ -395,7 +445,7 @@ def choose_verifier(model_dir: Path, encoder: Encoder) -> Choice:
     """The trained verifier with the best recorded validation F1 if it beats the baseline's
     (measured on the same validation claims, recorded in the same card); else the baseline."""
     cards = [(json.loads(p.read_text(encoding="utf-8")), p.parent) for p in sorted(Path(model_dir).glob(f"*/{CARD_FILE}"))]
-    scored = [(recorded_f1(card, "trained"), recorded_f1(card, "baseline"), path) for card, path in cards if "validation" in card]
+    scored = [(recorded_f1(card, "trained"), recorded_f1(card, "baseline"), path) for card, path in cards if "validation" in card and "selector" in card]
     if not scored:
         return Choice(BaselineVerifier(encoder), f"no trained model with validation metrics in {model_dir}")
     trained_f1, baseline_f1, path = max(scored, key=lambda row: row[0])
