@@ -46,6 +46,7 @@ def verifier_model(context: AssetExecutionContext, project: Project) -> Material
             "path": MetadataValue.path(str(report.path)),
             "validation": MetadataValue.json(validation),
             "calibration": MetadataValue.json(card.get("calibration", {})),
+            "evidence_selector": MetadataValue.json(card.get("selector", {})),
             "split": MetadataValue.json({k: v for k, v in card.get("split", {}).items() if k != "validation_claim_ids"}),
         }
     )
