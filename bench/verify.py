@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import sys
 import time
 from pathlib import Path
@@ -64,7 +63,7 @@ def table(card: dict) -> str:
 def main(argv: list[str] | None = None) -> int:
     settings = Settings(project_root=ROOT)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data-dir", type=Path, default=Path(os.environ.get("LITSYNTH_DATA_DIR", settings.path(settings.data_dir))))
+    parser.add_argument("--data-dir", type=Path, default=settings.path(settings.verifier.claims).parent.parent, help="shared data folder (holds scifact/)")
     parser.add_argument("--model-dir", type=Path, default=settings.path("var/models/verifier"))
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "verify_scifact.json")
     parser.add_argument("--backbone", default="minilm-l6")

@@ -46,6 +46,7 @@ from litsynth.records import ParseError
 from litsynth.retrieval.vector_store import vector_table
 from litsynth.text import chunk_id, chunk_text, whitespace_token_count
 from litsynth.warehouse import WarehouseBusy, _exclusive_lock, connect_read_only, open_warehouse, replace_rows, replace_tables
+from assets.corpus import CORPUS_TABLES
 from orchestration.definitions import all_assets
 from orchestration.resources import Project, Warehouse
 from orchestration.sensors import new_papers
@@ -472,11 +473,11 @@ def test_missing_corpus_folders_fail_the_step_and_keep_the_tables(hostile_run, t
     empty corpus: the step fails naming the field, and the corpus tables stay as they were."""
     warehouse = tmp_path / "warehouse.duckdb"
     shutil.copy(hostile_run["warehouse"], warehouse)
-    before = _snapshot(warehouse)
+    before = _snapshot(warehouse, tables=list(CORPUS_TABLES))
     result = _materialize(_resources(warehouse, [str(tmp_path / "no-such-corpus")]), CORPUS_ASSETS, raise_on_error=False)
     failures = "\n".join(_step_failures(result))
     assert not result.success and "ConfigError" in failures and "ingest.corpus_dirs" in failures and "no-such-corpus" in failures
-    assert _snapshot(warehouse) == before
+    assert _snapshot(warehouse, tables=list(CORPUS_TABLES)) == before
 
 
 def test_corpus_tables_are_replaced_in_one_transaction(tmp_path):
@@ -626,7 +627,7 @@ REVIEWED_SQL_SITES = {
     "litsynth/warehouse.py::load_extensions": "LOAD of the extension binary path inside an installed pip package, not user input",
     "litsynth/warehouse.py::_attach": "ATTACH takes no parameters; the warehouse path comes from Settings and is quoted by doubling single quotes",
     "litsynth/warehouse.py::apply_schema": "runs the DDL files of sql/schema and sql/views; DROP TABLE names come from duckdb_columns() of the live schema that are also in the expected one, double-quoted",
-    "litsynth/warehouse.py::replace_rows": "table and column names are checked against the warehouse schema (_table_columns) before use and double-quoted; values are bound",
+    "litsynth/warehouse.py::replace_tables": "table and column names are checked against the warehouse schema (_table_columns) before use and double-quoted; values are bound",
     "litsynth/warehouse.py::table_counts": "table names read from duckdb_tables(), double-quoted",
     "litsynth/retrieval/bm25.py::BM25Index.__init__": "PRAGMA takes no parameters; the options are BM25Params code settings quoted by _quote; the documents are a registered Arrow table",
     "litsynth/retrieval/vector_store.py::ensure_vector_table": "table name from vector_table() (regex ^[a-z][a-z0-9_]{0,62}$), dim forced through int()",
