@@ -9,7 +9,7 @@ from litsynth.embeddings import embed_items
 from litsynth.models.registry import load_encoder
 from litsynth.models.text_encoder import ModelUnavailable
 from litsynth.retrieval.vector_store import ensure_vector_table
-from litsynth.warehouse import replace_rows
+from litsynth.warehouse import replace_rows, sync_partition
 from orchestration.metadata import table_metadata
 from orchestration.partitions import question_model_partitions
 from orchestration.resources import Project, Warehouse
@@ -77,7 +77,10 @@ def embeddings(context: AssetExecutionContext, project: Project, warehouse: Ware
                 progress=lambda done, total: context.log.info(f"{model_id}: embedded {done}/{total} new texts"),
             )
             frame = pl.from_arrow(rows)
-            replace_rows(con, table, frame, {"question_id": question_id})
+            # Rows whose text hash is unchanged keep their place in the HNSW index: a re-run after
+            # one new paper writes that paper's rows only (same end state as replace_rows).
+            removed, added = sync_partition(con, table, frame, {"question_id": question_id}, ["item_type", "item_id", "paper_id", "text_sha256"])
+            context.log.info(f"{table}: {added} rows added, {removed} removed, {frame.height - added} unchanged")
             truncated = sum(1 for *_, text in items if encoder.count_tokens(text) > spec.max_seq_length)
             status.update(status="embedded", vector_table=table, newly_embedded=misses, truncated=truncated)
             if truncated:

@@ -203,6 +203,17 @@ def replace_rows(
     return replace_tables(con, [(table, rows, partition)])[table]
 
 
+def _check_write(con: duckdb.DuckDBPyConnection, table: str, rows: pl.DataFrame, partition: Mapping[str, object], extra: Sequence[str] = ()) -> None:
+    """Every named column exists in ``table`` and every row lies in ``partition``."""
+    columns = _table_columns(con, table)
+    unknown = [c for c in [*partition, *rows.columns, *extra] if c not in columns]
+    if unknown:
+        raise KeyError(f"table {table!r} has no column(s) {unknown}; its columns are {columns}")
+    for key, value in partition.items():
+        if rows.height and not (rows[key] == value).all():
+            raise ValueError(f"rows written to {table} partition {key}={value!r} must all have {key}={value!r}")
+
+
 def replace_tables(
     con: duckdb.DuckDBPyConnection,
     writes: Sequence[tuple[str, pl.DataFrame, Mapping[str, object] | None]],
@@ -210,13 +221,7 @@ def replace_tables(
     """Several :func:`replace_rows` writes in one transaction: all tables change or none does."""
     checked = [(table, rows, dict(partition or {})) for table, rows, partition in writes]
     for table, rows, partition in checked:
-        columns = _table_columns(con, table)
-        unknown = [c for c in [*partition, *rows.columns] if c not in columns]
-        if unknown:
-            raise KeyError(f"table {table!r} has no column(s) {unknown}; its columns are {columns}")
-        for key, value in partition.items():
-            if rows.height and not (rows[key] == value).all():
-                raise ValueError(f"rows written to {table} partition {key}={value!r} must all have {key}={value!r}")
+        _check_write(con, table, rows, partition)
     con.execute("BEGIN TRANSACTION")
     try:
         for table, rows, partition in checked:
@@ -233,6 +238,47 @@ def replace_tables(
         con.execute("ROLLBACK")
         raise
     return {table: rows.height for table, rows, _ in checked}
+
+
+def sync_partition(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    rows: pl.DataFrame,
+    partition: Mapping[str, object],
+    match_columns: Sequence[str],
+) -> tuple[int, int]:
+    """Make a partition equal to ``rows``, as :func:`replace_rows` does, but touch only what
+    changed: stored rows equal to an incoming row on ``match_columns`` stay, the others are
+    deleted, incoming rows not yet stored are inserted, in one transaction. For tables whose
+    rewrite is costly (an HNSW index is maintained row by row) when a re-run changes few rows;
+    ``match_columns`` must determine every other column (e.g. a text hash determines a vector).
+    Returns (rows deleted, rows inserted)."""
+    partition = dict(partition)
+    if not match_columns:
+        raise ValueError("sync_partition needs match_columns")
+    _check_write(con, table, rows, partition, match_columns)
+    where = " AND ".join(f'stored."{c}" = ?' for c in partition)
+    same = " AND ".join(f'i."{c}" = stored."{c}"' for c in match_columns)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.register("_incoming_rows", rows.to_arrow() if rows.height else pl.DataFrame(schema=rows.schema).to_arrow())
+        try:
+            (deleted,) = con.execute(
+                f'DELETE FROM "{table}" AS stored WHERE {where} AND NOT EXISTS (SELECT 1 FROM _incoming_rows AS i WHERE {same})',
+                list(partition.values()),
+            ).fetchone()
+            (inserted,) = con.execute(
+                f'INSERT INTO "{table}" BY NAME SELECT * FROM _incoming_rows AS i '
+                f'WHERE NOT EXISTS (SELECT 1 FROM "{table}" AS stored WHERE {where} AND {same})',
+                list(partition.values()),
+            ).fetchone()
+        finally:
+            con.unregister("_incoming_rows")
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return int(deleted), int(inserted)
 
 
 def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:

@@ -628,6 +628,7 @@ REVIEWED_SQL_SITES = {
     "litsynth/warehouse.py::_attach": "ATTACH takes no parameters; the warehouse path comes from Settings and is quoted by doubling single quotes",
     "litsynth/warehouse.py::apply_schema": "runs the DDL files of sql/schema and sql/views; DROP TABLE names come from duckdb_columns() of the live schema that are also in the expected one, double-quoted",
     "litsynth/warehouse.py::replace_tables": "table and column names are checked against the warehouse schema (_table_columns) before use and double-quoted; values are bound",
+    "litsynth/warehouse.py::sync_partition": "table, partition and match column names are checked against the warehouse schema (_check_write) and double-quoted; values are bound",
     "litsynth/warehouse.py::table_counts": "table names read from duckdb_tables(), double-quoted",
     "litsynth/retrieval/bm25.py::BM25Index.__init__": "PRAGMA takes no parameters; the options are BM25Params code settings quoted by _quote; the documents are a registered Arrow table",
     "litsynth/retrieval/vector_store.py::ensure_vector_table": "table name from vector_table() (regex ^[a-z][a-z0-9_]{0,62}$), dim forced through int()",

@@ -88,3 +88,41 @@ def test_a_second_writer_waits_for_the_lock_and_times_out_clearly(tmp_path):
     finally:
         release.set()
         holder.join()
+
+
+def _vectors(question_id: str, texts: dict[str, str]) -> pl.DataFrame:
+    """Rows of a 4-d vector table: one per item, the vector derived from the text hash."""
+    import hashlib
+
+    rows = []
+    for item_id, text in texts.items():
+        digest = hashlib.sha256(text.encode()).digest()
+        rows.append({"question_id": question_id, "item_type": "chunk", "item_id": item_id, "paper_id": "p",
+                     "text_sha256": digest.hex(), "vector": [b / 255 for b in digest[:4]]})
+    schema = {"question_id": pl.Utf8, "item_type": pl.Utf8, "item_id": pl.Utf8, "paper_id": pl.Utf8, "text_sha256": pl.Utf8, "vector": pl.Array(pl.Float32, 4)}
+    return pl.DataFrame(rows, schema=schema)
+
+
+def test_sync_partition_ends_like_replace_rows_and_touches_only_changes(tmp_path):
+    from litsynth.config import ModelSpec
+    from litsynth.retrieval.vector_store import ensure_vector_table
+    from litsynth.warehouse import sync_partition
+
+    spec = ModelSpec(id="tiny-4", family="sentence-transformers", hub="none", dim=4, max_seq_length=16)
+    match = ["item_type", "item_id", "paper_id", "text_sha256"]
+    first = {f"c{i}": f"text {i}" for i in range(50)}
+    second = {**{k: v for k, v in first.items() if k != "c0"}, "c1": "text 1, edited", "c50": "text 50"}
+    with open_warehouse(tmp_path / "sync.duckdb") as synced, open_warehouse(tmp_path / "replaced.duckdb") as replaced:
+        tables = [ensure_vector_table(con, spec) for con in (synced, replaced)]
+        for con, table in zip((synced, replaced), tables):
+            replace_rows(con, table, _vectors("other", {"x": "bystander"}), {"question_id": "other"})
+        assert sync_partition(synced, tables[0], _vectors("q", first), {"question_id": "q"}, match) == (0, 50)
+        assert sync_partition(synced, tables[0], _vectors("q", first), {"question_id": "q"}, match) == (0, 0)  # a re-run writes nothing
+        assert sync_partition(synced, tables[0], _vectors("q", second), {"question_id": "q"}, match) == (2, 2)  # c0 gone, c1 edited, c50 new
+        replace_rows(replaced, tables[1], _vectors("q", second), {"question_id": "q"})
+        query = f"SELECT * FROM {tables[0]} ORDER BY ALL"
+        assert synced.execute(query).fetchall() == replaced.execute(query).fetchall()
+        assert synced.execute(f"SELECT count(*) FROM {tables[0]} WHERE question_id = 'other'").fetchone() == (1,)
+        assert sync_partition(synced, tables[0], _vectors("q", {}), {"question_id": "q"}, match) == (50, 0)  # empty: partition emptied
+        with pytest.raises(KeyError, match="no_such_column"):
+            sync_partition(synced, tables[0], _vectors("q", first), {"question_id": "q"}, ["no_such_column"])
