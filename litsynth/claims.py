@@ -436,14 +436,20 @@ _CLOSERS = "\"'”’»)]}"
 _END = re.compile(r"[.!?]+[" + re.escape(_CLOSERS) + r"]*$")
 
 
+_OPENERS = "\"'“‘([$"  # a sentence may open with a quote, a bracket or inline math
+
+
 def _starts_well(s: str) -> bool:
+    """Upper case, a digit, an opener, or a lower-case identifier ("e5-base-v2", "iNat24",
+    "p-MRR"); not markup such as "\\textbf{First}," or "*Method.*" (arXiv abstracts carry both).
+    expectations/claims.json checks the same rule as a regex."""
     first = s[0]
     if first.isupper() or first.isdigit():
         return True
-    if first.isalpha():  # lowercase: only an identifier such as "e5-base-v2", "iNat24", "p-MRR"
+    if first.isalpha():
         word = s.split()[0]
         return any(ch.isdigit() or ch.isupper() for ch in word)
-    return first not in ",;:.!?)]}"
+    return first in _OPENERS
 
 
 def _ends_well(s: str) -> bool:
