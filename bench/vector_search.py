@@ -56,28 +56,25 @@ def unit_vectors(n: int, seed: int):
     return x
 
 
-def sentences(text: str) -> list[str]:
-    from litsynth.text import split_sentences
-
-    return [text[start:end] for start, end in split_sentences(text)]
-
-
 def text_corpus(data: Path, n: int) -> list[str]:
     """The first ``n`` distinct texts of the SciFact corpus and the arXiv records (see module doc)."""
     import json
 
+    from litsynth.verify.evidence import sentence_texts
+
+    scifact = [json.loads(line) for line in (data / "scifact" / "corpus.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
+
     def candidates():
-        for line in (data / "scifact" / "corpus.jsonl").read_text(encoding="utf-8").splitlines():
-            abstract = json.loads(line)["abstract"]
+        for record in scifact:
+            abstract = record["abstract"]
             yield from abstract
             yield from (f"{a} {b}" for a, b in zip(abstract, abstract[1:]))
-        for line in (data / "scifact" / "corpus.jsonl").read_text(encoding="utf-8").splitlines():
-            yield json.loads(line)["title"]
+        yield from (record["title"] for record in scifact)
         for record in arxiv_records(data):
             yield record.get("title", "")
-            yield from sentences(record.get("summary") or record.get("abstract") or "")
-        for line in (data / "scifact" / "corpus.jsonl").read_text(encoding="utf-8").splitlines():
-            abstract = json.loads(line)["abstract"]
+            yield from sentence_texts(record.get("summary") or record.get("abstract") or "")
+        for record in scifact:
+            abstract = record["abstract"]
             yield from (" ".join(abstract[i : i + 3]) for i in range(len(abstract) - 2))
 
     seen: dict[str, None] = {}

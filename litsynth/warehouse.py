@@ -214,6 +214,32 @@ def _check_write(con: duckdb.DuckDBPyConnection, table: str, rows: pl.DataFrame,
             raise ValueError(f"rows written to {table} partition {key}={value!r} must all have {key}={value!r}")
 
 
+@contextmanager
+def _transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """BEGIN … COMMIT, or ROLLBACK on any error (a kill included) and re-raise."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
+@contextmanager
+def _incoming(con: duckdb.DuckDBPyConnection, rows: pl.DataFrame) -> Iterator[None]:
+    """``rows`` visible to SQL as ``_incoming_rows`` for the duration."""
+    con.register("_incoming_rows", rows.to_arrow())
+    try:
+        yield
+    finally:
+        con.unregister("_incoming_rows")
+
+
+def _partition_where(partition: Mapping[str, object], alias: str) -> str:
+    return " AND ".join(f'{alias}."{c}" = ?' for c in partition) or "TRUE"
+
+
 def replace_tables(
     con: duckdb.DuckDBPyConnection,
     writes: Sequence[tuple[str, pl.DataFrame, Mapping[str, object] | None]],
@@ -222,21 +248,12 @@ def replace_tables(
     checked = [(table, rows, dict(partition or {})) for table, rows, partition in writes]
     for table, rows, partition in checked:
         _check_write(con, table, rows, partition)
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with _transaction(con):
         for table, rows, partition in checked:
-            where = " AND ".join(f'"{c}" = ?' for c in partition) or "TRUE"
-            con.execute(f'DELETE FROM "{table}" WHERE {where}', list(partition.values()))
+            con.execute(f'DELETE FROM "{table}" AS stored WHERE {_partition_where(partition, "stored")}', list(partition.values()))
             if rows.height:
-                con.register("_incoming_rows", rows.to_arrow())
-                try:
+                with _incoming(con, rows):
                     con.execute(f'INSERT INTO "{table}" BY NAME SELECT * FROM _incoming_rows')
-                finally:
-                    con.unregister("_incoming_rows")
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return {table: rows.height for table, rows, _ in checked}
 
 
@@ -257,27 +274,18 @@ def sync_partition(
     if not match_columns:
         raise ValueError("sync_partition needs match_columns")
     _check_write(con, table, rows, partition, match_columns)
-    where = " AND ".join(f'stored."{c}" = ?' for c in partition)
+    where = _partition_where(partition, "stored")
     same = " AND ".join(f'i."{c}" = stored."{c}"' for c in match_columns)
-    con.execute("BEGIN TRANSACTION")
-    try:
-        con.register("_incoming_rows", rows.to_arrow() if rows.height else pl.DataFrame(schema=rows.schema).to_arrow())
-        try:
-            (deleted,) = con.execute(
-                f'DELETE FROM "{table}" AS stored WHERE {where} AND NOT EXISTS (SELECT 1 FROM _incoming_rows AS i WHERE {same})',
-                list(partition.values()),
-            ).fetchone()
-            (inserted,) = con.execute(
-                f'INSERT INTO "{table}" BY NAME SELECT * FROM _incoming_rows AS i '
-                f'WHERE NOT EXISTS (SELECT 1 FROM "{table}" AS stored WHERE {where} AND {same})',
-                list(partition.values()),
-            ).fetchone()
-        finally:
-            con.unregister("_incoming_rows")
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
+    with _transaction(con), _incoming(con, rows):
+        (deleted,) = con.execute(
+            f'DELETE FROM "{table}" AS stored WHERE {where} AND NOT EXISTS (SELECT 1 FROM _incoming_rows AS i WHERE {same})',
+            list(partition.values()),
+        ).fetchone()
+        (inserted,) = con.execute(
+            f'INSERT INTO "{table}" BY NAME SELECT * FROM _incoming_rows AS i '
+            f'WHERE NOT EXISTS (SELECT 1 FROM "{table}" AS stored WHERE {where} AND {same})',
+            list(partition.values()),
+        ).fetchone()
     return int(deleted), int(inserted)
 
 

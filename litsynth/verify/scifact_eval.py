@@ -213,15 +213,15 @@ def verify_hits(
     claims: Sequence[SciFactClaim], hits: Mapping[int, list[Hit]], corpus: Mapping[str, Abstract], verifier: Verifier
 ) -> dict[int, list[Scored]]:
     """The verifier's verdicts on every retrieved (claim, abstract) pair, in one batch."""
-    rows = [(c, h) for c in claims for h in hits[c.id]]
+    rows = [(c, h, RetrievalSignal.from_hit(h)) for c in claims for h in hits[c.id]]
     verdicts = verifier.predict(
-        [c.claim for c, _ in rows],
-        [corpus[h.passage.paper_id].evidence_text for _, h in rows],
-        [RetrievalSignal.from_hit(h) for _, h in rows],
+        [c.claim for c, _, _ in rows],
+        [corpus[h.passage.paper_id].evidence_text for _, h, _ in rows],
+        [signal for _, _, signal in rows],
     )
     scored: dict[int, list[Scored]] = {c.id: [] for c in claims}
-    for (claim, hit), verdict in zip(rows, verdicts):
-        scored[claim.id].append(Scored(hit.passage.paper_id, RetrievalSignal.from_hit(hit), verdict))
+    for (claim, hit, signal), verdict in zip(rows, verdicts):
+        scored[claim.id].append(Scored(hit.passage.paper_id, signal, verdict))
     return scored
 
 

@@ -382,8 +382,7 @@ def selector_validation(selector: EvidenceSelector, features: np.ndarray, gold: 
     """The selector on validation abstracts: separation, evidence F1 and calibration."""
     from sklearn.metrics import roc_auc_score
 
-    probability = np.array([selector.bias + float(np.dot(selector.weights, row)) for row in features])
-    probability = 1.0 / (1.0 + np.exp(-probability))
+    probability = selector.probabilities(features)
     two_class = np.stack([1.0 - probability, probability], axis=1)
     return {
         "abstracts": int(len(gold)), "evidence_abstracts": int(gold.sum()),

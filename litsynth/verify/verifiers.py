@@ -105,8 +105,11 @@ class EvidenceSelector:
         return [retrieval.dense, best_sentence_cosine, 1.0 / max(retrieval.rank, 1), float(not retrieval.lexical_match)]
 
     def probability(self, retrieval: RetrievalSignal, best_sentence_cosine: float) -> float:
-        z = self.bias + float(np.dot(self.weights, self.features(retrieval, best_sentence_cosine)))
-        return float(1.0 / (1.0 + np.exp(-z)))
+        return float(self.probabilities(np.array([self.features(retrieval, best_sentence_cosine)]))[0])
+
+    def probabilities(self, features: np.ndarray) -> np.ndarray:
+        """P(evidence) per row of :meth:`features` values."""
+        return 1.0 / (1.0 + np.exp(-(features @ np.asarray(self.weights) + self.bias)))
 
 
 @dataclass(frozen=True)
