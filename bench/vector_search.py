@@ -310,7 +310,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     write_json(args.out, report)
 
-    print(f"\n{args.n:,} random unit vectors x {DIM}, {args.queries} queries, k={K}, query threads {args.threads}, build threads {args.build_threads}\n")
+    kind = "minilm-l6 text embeddings" if args.vectors == "text" else "random unit vectors"
+    print(f"\n{args.n:,} {kind} x {DIM}, {args.queries} queries, k={K}, query threads {args.threads}, build threads {args.build_threads}\n")
     print("| method | setting | build s | recall@10 | median ms | p95 ms | speedup vs exact (median) |")
     print("|---|---|---|---|---|---|---|")
     e = report["duckdb_exact"]
