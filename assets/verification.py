@@ -47,7 +47,9 @@ def verifier_model(context: AssetExecutionContext, project: Project) -> Material
             "validation": MetadataValue.json(validation),
             "calibration": MetadataValue.json(card.get("calibration", {})),
             "evidence_selector": MetadataValue.json(card.get("selector", {})),
-            "split": MetadataValue.json({k: v for k, v in card.get("split", {}).items() if k != "validation_claim_ids"}),
+            "stance": MetadataValue.json(card.get("stance", {})),
+            "best_epoch": card.get("training", {}).get("best_epoch"),
+            "split": MetadataValue.json({k: v for k, v in card.get("split", {}).items() if not k.endswith("_claim_ids")}),
         }
     )
 

@@ -99,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         "calibration": card["calibration"],
         "validation_sentences": card["validation_sentences"],
         "selector": card["selector"],
+        "stance": card["stance"],
         "validation": card["validation"],
         "baseline_gate_constant": BASELINE_GATE.__dict__,
         "baseline_gate_constant_matches_tuned": BASELINE_GATE.__dict__ == baseline_gate,
@@ -110,11 +111,14 @@ def main(argv: list[str] | None = None) -> int:
     calibration, selector_validation = card["calibration"], card["selector"]["validation"]
     print(table(card))
     print(
-        f"\ncalibration (validation sentence pairs): temperature {calibration['temperature']:.2f}, "
+        f"\ncalibration (temperature fitted on {calibration['fit_pairs']} development pairs, measured on {calibration['pairs']} validation pairs): "
+        f"temperature {calibration['temperature']:.2f}, "
         f"ECE {calibration['ece_before']:.3f} -> {calibration['ece_after']:.3f}, NLL {calibration['nll_before']:.3f} -> {calibration['nll_after']:.3f}"
     )
     print(f"evidence selector on validation abstracts: ROC AUC {selector_validation['roc_auc']:.3f} "
           f"(retrieval cosine alone {selector_validation['retrieval_cosine_roc_auc']:.3f}), ECE {selector_validation['ece']:.3f}")
+    print(f"head: best development epoch {card['training']['best_epoch']} of {len(card['training']['development_nll_by_epoch'])} run; "
+          f"contradiction share {card['stance']['contradiction_share']} (chosen on {card['stance']['development_claims']} development claims)")
     print(f"choice: {choice.reason}")
     if not result["baseline_gate_constant_matches_tuned"]:
         print(f"note: BASELINE_GATE {BASELINE_GATE} differs from the gate tuned here {baseline_gate}")

@@ -17,6 +17,7 @@ from litsynth.verify.scifact_eval import (
     Prediction,
     Rationale,
     SciFactClaim,
+    Scored,
     evaluate_scifact,
     is_validation,
     load_claims,
@@ -30,6 +31,7 @@ from litsynth.verify.train import (
     negate_claim,
     negative_log_likelihood,
     train_verifier,
+    tune_contradiction_share,
 )
 from litsynth.verify.verifiers import (
     CARD_FILE,
@@ -43,6 +45,7 @@ from litsynth.verify.verifiers import (
     PairInputs,
     RetrievalSignal,
     TrainedVerifier,
+    Verdict,
     build_head,
     choose_verifier,
     head_logits,
@@ -186,6 +189,53 @@ def test_scifact_scoring_matches_hand_computed_counts():
     }
 
 
+def test_contradiction_share_is_chosen_on_development_claims():
+    """Three labelled abstracts whose P(contradicted) is 60 % of P(evidence) are gold
+    contradicted, two at 45 % are gold supported: the balanced 0.5 cut gets all five right, a cut
+    at 0.65 calls the contradicted ones supported, and the search keeps 0.5 (the tie rule too)."""
+    claims = [_claim(i, {str(i): [({0}, CONTRADICTED if i < 3 else SUPPORTED)]}) for i in range(5)]
+    abstracts = {str(i): Abstract(str(i), "t", ("A sentence.",)) for i in range(5)}
+
+    def scored(i: int, share: float) -> Scored:
+        probabilities = {SUPPORTED: 0.9 * (1 - share), CONTRADICTED: 0.9 * share, NEI: 0.1}
+        return Scored(str(i), RetrievalSignal(0.8), Verdict(SUPPORTED, 0.5, probabilities, ((0, 11),)))
+
+    rows = {i: [scored(i, 0.6 if i < 3 else 0.45)] for i in range(5)}
+    stance = tune_contradiction_share(claims, rows, abstracts, EvidenceSelector((1.0,), 0.0, 0.5))
+    assert stance["contradiction_share"] == 0.5 and stance["development_f1_by_share"][0.5] == 1.0
+    assert stance["development_f1_by_share"][0.65] == pytest.approx(0.4)  # only the two supported
+    # Shares of 0.7 (gold contradicted) and 0.57 (gold supported): only 0.6 and 0.65 get all five; the tie goes to 0.6.
+    flipped = {i: [scored(i, 0.7 if i < 3 else 0.57)] for i in range(5)}
+    assert tune_contradiction_share(claims, flipped, abstracts, EvidenceSelector((1.0,), 0.0, 0.5))["contradiction_share"] == 0.6
+    # Below the selector's threshold nothing is labelled, whatever the share.
+    assert Gate(min_evidence_probability=0.95, contradiction_share=0.5).label(rows[0][0].verdict.probabilities, RetrievalSignal(0.8)) == NEI
+
+
+def test_early_stopping_keeps_the_best_development_epoch():
+    """A head trained on random labels overfits: development NLL rises after its low, training
+    stops ``patience`` epochs later and the weights are those of the best epoch."""
+    from litsynth.verify.train import _fine_tune
+
+    rng = np.random.default_rng(0)
+    dim = 8
+
+    def inputs(n: int) -> PairInputs:
+        return PairInputs(
+            [rng.normal(size=(3, dim)).astype(np.float32) for _ in range(n)],
+            [rng.normal(size=(4, dim)).astype(np.float32) for _ in range(n)],
+            [[0.0] * 6 for _ in range(n)],
+        )
+
+    train, development, development_labels = inputs(64), inputs(32), rng.integers(0, 3, 32)
+    head = build_head(dim, seed=0)
+    hp = {"seed": 0, "learning_rate": 0.01, "weight_decay": 0.0, "epochs": 40, "patience": 3, "batch_size": 16, "max_steps": None}
+    report = _fine_tune(head, train, rng.integers(0, 3, 64), hp, (development, development_labels))
+    nll = report["development_nll_by_epoch"]
+    best = report["best_epoch"]
+    assert nll[best - 1] == min(nll) and len(nll) == best + 3 < 40
+    assert negative_log_likelihood(softmax(head_logits(head, development)), development_labels) == pytest.approx(min(nll), abs=1e-6)
+
+
 def test_nothing_predicted_scores_zero_without_dividing_by_zero():
     metrics = score_predictions([_claim(1, {"10": [({0}, SUPPORTED)]})], {1: {"10": Prediction(NEI)}})
     assert metrics["abstract_label_only"] == {"precision": 0.0, "recall": 0.0, "f1": 0.0, "correct": 0, "predicted": 0, "gold": 1}
@@ -249,11 +299,13 @@ def test_temperature_scaling_fixes_an_overconfident_model():
     true_logits = rng.normal(size=(2000, 3)) + 1.5 * np.eye(3)[labels]  # calibrated at T = 1 by construction...
     sampled = np.array([rng.choice(3, p=p) for p in softmax(true_logits)])  # ...for labels drawn from it
     overconfident = 4.0 * true_logits
-    report = calibration_report(overconfident, sampled)
-    assert 3.0 < report["temperature"] < 5.5
+    fit, held_out = slice(0, 1000), slice(1000, 2000)  # fitted on one half, measured on the other
+    report = calibration_report((overconfident[fit], sampled[fit]), (overconfident[held_out], sampled[held_out]))
+    assert 3.0 < report["temperature"] < 5.5 and (report["fit_pairs"], report["pairs"]) == (1000, 1000)
     assert report["nll_after"] < report["nll_before"]
     assert report["ece_after"] < report["ece_before"]
-    assert negative_log_likelihood(softmax(true_logits), sampled) == pytest.approx(report["nll_after"], abs=0.02)
+    assert negative_log_likelihood(softmax(true_logits[held_out]), sampled[held_out]) == pytest.approx(report["nll_after"], abs=0.03)
+    assert calibration_report((overconfident[:0], sampled[:0]), (overconfident, sampled))["temperature"] == 1.0
     assert expected_calibration_error(np.eye(3)[sampled], sampled) == 0.0
 
 
@@ -289,6 +341,10 @@ def test_training_updates_weights_and_round_trips_through_safetensors(tiny_model
     assert selector["features"] == list(SELECTOR_FEATURES) and len(selector["weights"]) == len(SELECTOR_FEATURES)
     assert 0.0 < selector["threshold"] < 1.0 and selector["training_abstracts"] > 0
     assert loaded.selector == EvidenceSelector(tuple(selector["weights"]), selector["bias"], selector["threshold"])
+    assert loaded.gate == Gate(min_evidence_probability=selector["threshold"], contradiction_share=card["stance"]["contradiction_share"])
+    development = set(card["split"]["development_claim_ids"])
+    assert development <= {c.id for c in claims} - set(card["split"]["validation_claim_ids"])
+    assert development == {c.id for c in claims if not is_validation(c.id, 0.2) and is_validation(c.id, 0.15, "scifact-development")}
 
     again = train_verifier(*tiny_scifact, out, max_steps=4, batch_size=8, cache_path=out / "cache.duckdb")
     assert again.reused and again.version == report.version  # same inputs, same version

@@ -110,14 +110,15 @@ def load_corpus(path: Path) -> dict[str, Abstract]:
     return {str(r["doc_id"]): Abstract(str(r["doc_id"]), r["title"], tuple(r["abstract"])) for r in _jsonl(path)}
 
 
-def is_validation(claim_id: int, fraction: float) -> bool:
-    """Deterministic held-out membership: the claim id's hash, not file order or a random seed."""
-    return int(sha256_hex(f"scifact-validation:{claim_id}")[:8], 16) / 16**8 < fraction
+def is_validation(claim_id: int, fraction: float, salt: str = "scifact-validation") -> bool:
+    """Deterministic held-out membership: the claim id's hash, not file order or a random seed.
+    A different ``salt`` draws an independent split (the development split inside training)."""
+    return int(sha256_hex(f"{salt}:{claim_id}")[:8], 16) / 16**8 < fraction
 
 
-def split_claims(claims: Sequence[SciFactClaim], validation_fraction: float) -> tuple[list[SciFactClaim], list[SciFactClaim]]:
-    """(training claims, validation claims)."""
-    held = [is_validation(c.id, validation_fraction) for c in claims]
+def split_claims(claims: Sequence[SciFactClaim], validation_fraction: float, salt: str = "scifact-validation") -> tuple[list[SciFactClaim], list[SciFactClaim]]:
+    """(training claims, held-out claims)."""
+    held = [is_validation(c.id, validation_fraction, salt) for c in claims]
     return [c for c, h in zip(claims, held) if not h], [c for c, h in zip(claims, held) if h]
 
 

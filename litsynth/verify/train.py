@@ -15,7 +15,10 @@ also yields rationale sentences.
 Recipe (choices follow the lessons of the verifier probe in DESIGN.md):
 
 - split: validation claims are a hash of the claim id (:func:`is_validation`); they are never
-  trained on and serve for temperature scaling, the gate and the reported metrics.
+  trained on and only score the result (metrics, calibration error). A development split
+  (an independent hash, 15 % of the training claims) is held out of the head's training: it
+  picks the epoch (early stopping on its NLL; the head overfits within a few epochs), the
+  temperature and the contradiction share (:func:`tune_contradiction_share`).
 - pairs per training claim: every gold rationale sentence with its label (SUPPORT/CONTRADICT);
   NEI from the most claim-like non-rationale sentences of gold abstracts and from abstracts the
   retriever returns (or the claim cites) that are not evidence: the hard negatives the verifier
@@ -24,8 +27,10 @@ Recipe (choices follow the lessons of the verifier probe in DESIGN.md):
   (drop a negation, swap a direction word, or insert one); the rewritten claim gets the flipped
   label against the same rationale and NEI against a non-evidence sentence, so the model
   learns stance rather than "negation word means contradiction".
-- class balance: cross-entropy weighted by inverse class frequency.
-- calibration: one temperature fitted by NLL on validation logits; ECE before/after recorded.
+- class balance: cross-entropy weighted by inverse class frequency; the stance prior is then
+  restored by the contradiction share chosen on development claims.
+- calibration: one temperature fitted by NLL on the development pairs; ECE and NLL before and
+  after are measured on the validation pairs.
 - evidence selector (:class:`EvidenceSelector`, the trivial baseline's lesson: label few
   abstracts): a logistic regression on the *training* claims' retrieved abstracts (is it a gold
   evidence abstract?) over retrieval cosine, fused rank, lexical match and best-sentence cosine;
@@ -58,6 +63,7 @@ from litsynth.verify.evidence import DIRECTION_PAIRS, Hit
 from litsynth.verify.scifact_eval import (
     Abstract,
     SciFactClaim,
+    Scored,
     corpus_retriever,
     cross_fitted,
     default_encoder,
@@ -97,7 +103,7 @@ from litsynth.verify.verifiers import (
 
 log = logging.getLogger(__name__)
 
-RECIPE = 5  # bump when pair building or the model changes, so old versions are not reused
+RECIPE = 6  # bump when pair building or the model changes, so old versions are not reused
 NEGATIVE_DOCS = 5  # retrieved abstracts per training claim searched for NEI sentences
 GOLD_DOC_NEGATIVES = 2  # non-rationale sentences per gold abstract
 OTHER_NEGATIVES = 3  # sentences from non-evidence abstracts per claim
@@ -236,8 +242,13 @@ def fit_temperature(logits: np.ndarray, labels: np.ndarray) -> float:
     return float(math.exp(result.x))
 
 
-def calibration_report(logits: np.ndarray, labels: np.ndarray) -> dict:
-    temperature = fit_temperature(logits, labels)
+def calibration_report(fit: tuple[np.ndarray, np.ndarray], held_out: tuple[np.ndarray, np.ndarray]) -> dict:
+    """Temperature fitted on ``fit`` (logits, labels); calibration error before and after,
+    measured on ``held_out`` pairs the temperature never saw. No fit pairs: T = 1."""
+    temperature = fit_temperature(*fit) if len(fit[1]) else 1.0
+    logits, labels = held_out
+    if not len(labels):
+        return {"temperature": temperature, "fit_pairs": int(len(fit[1])), "pairs": 0}
     before, after = softmax(logits), softmax(logits, temperature)
     return {
         "temperature": temperature,
@@ -245,6 +256,7 @@ def calibration_report(logits: np.ndarray, labels: np.ndarray) -> dict:
         "ece_after": expected_calibration_error(after, labels),
         "nll_before": negative_log_likelihood(before, labels),
         "nll_after": negative_log_likelihood(after, labels),
+        "fit_pairs": int(len(fit[1])),
         "pairs": int(len(labels)),
     }
 
@@ -276,9 +288,12 @@ class TrainingReport:
         return self.card["validation"]["trained"]["abstract_label_only"]["f1"]
 
 
-def _fine_tune(head, inputs: PairInputs, labels: np.ndarray, hp: dict, validation: tuple[PairInputs, np.ndarray] | None) -> dict:
-    """Class-weighted cross-entropy, AdamW, shuffled mini-batches; validation NLL per epoch is
-    logged and recorded (it selects nothing)."""
+def _fine_tune(head, inputs: PairInputs, labels: np.ndarray, hp: dict, development: tuple[PairInputs, np.ndarray]) -> dict:
+    """Class-weighted cross-entropy, AdamW, shuffled mini-batches, early stopping: the head
+    keeps the weights of the epoch with the lowest NLL on the development pairs (claims held out
+    of training, not the validation split), and stops after ``patience`` epochs without a new low."""
+    import copy
+
     torch = import_torch()
     torch.manual_seed(hp["seed"])
     rng = np.random.default_rng(hp["seed"])
@@ -286,8 +301,9 @@ def _fine_tune(head, inputs: PairInputs, labels: np.ndarray, hp: dict, validatio
     counts = torch.bincount(target, minlength=len(LABELS)).clamp(min=1).float()
     loss_fn = torch.nn.CrossEntropyLoss(weight=len(labels) / (len(LABELS) * counts))
     optimizer = torch.optim.AdamW(head.parameters(), lr=hp["learning_rate"], weight_decay=hp["weight_decay"])
-    steps, losses, validation_nll, started = 0, [], [], time.monotonic()
-    for epoch in range(hp["epochs"]):
+    steps, losses, development_nll, started = 0, [], [], time.monotonic()
+    best_state, best_epoch = copy.deepcopy(head.state_dict()), 0
+    for epoch in range(1, hp["epochs"] + 1):
         if hp["max_steps"] is not None and steps >= hp["max_steps"]:
             break
         head.train()
@@ -302,13 +318,21 @@ def _fine_tune(head, inputs: PairInputs, labels: np.ndarray, hp: dict, validatio
             optimizer.zero_grad()
             losses.append(loss.item())
             steps += 1
-        if validation is not None and len(validation[1]):
-            validation_nll.append(negative_log_likelihood(softmax(head_logits(head, validation[0])), validation[1]))
-            log.info("epoch %d: train loss %.3f, validation NLL %.3f", epoch + 1, np.mean(losses[-50:]), validation_nll[-1])
+        if not len(development[1]):
+            best_state, best_epoch = copy.deepcopy(head.state_dict()), epoch
+            continue
+        development_nll.append(negative_log_likelihood(softmax(head_logits(head, development[0])), development[1]))
+        log.info("epoch %d: train loss %.3f, development NLL %.3f", epoch, np.mean(losses[-50:]), development_nll[-1])
+        if development_nll[-1] <= min(development_nll):
+            best_state, best_epoch = copy.deepcopy(head.state_dict()), epoch
+        elif epoch - best_epoch >= hp["patience"]:
+            break
+    head.load_state_dict(best_state)
+    head.eval()
     return {
-        "steps": steps, "seconds": time.monotonic() - started,
+        "steps": steps, "seconds": time.monotonic() - started, "best_epoch": best_epoch,
         "first_loss": losses[0] if losses else None, "final_loss": float(np.mean(losses[-50:])) if losses else None,
-        "validation_nll_by_epoch": validation_nll,
+        "development_nll_by_epoch": development_nll,
     }
 
 
@@ -393,6 +417,22 @@ def selector_validation(selector: EvidenceSelector, features: np.ndarray, gold: 
     }
 
 
+CONTRADICTION_SHARES = tuple(round(0.3 + 0.05 * i, 2) for i in range(13))  # 0.30 ... 0.90
+
+
+def tune_contradiction_share(claims: Sequence[SciFactClaim], scored: Mapping[int, list[Scored]], corpus: Mapping[str, Abstract], selector: EvidenceSelector) -> dict:
+    """The share of P(evidence) above which a labelled abstract is called contradicted, by
+    abstract-level label-only F1 on the development claims (the head's class weights balance
+    the classes; the corpus's own prior between the stances is set here). Ties go to 0.5."""
+    def f1(share: float) -> float:
+        gate = Gate(min_evidence_probability=selector.threshold, contradiction_share=share)
+        return score_predictions(claims, to_predictions(scored, corpus, gate))["abstract_label_only"]["f1"]
+
+    by_share = {share: f1(share) for share in CONTRADICTION_SHARES}
+    best = max(CONTRADICTION_SHARES, key=lambda share: (by_share[share], -abs(share - 0.5)))
+    return {"contradiction_share": best, "development_claims": len(claims), "development_f1_by_share": by_share}
+
+
 def train_verifier(
     claims_path: Path,
     corpus_path: Path,
@@ -402,6 +442,8 @@ def train_verifier(
     seed: int = 13,
     validation_fraction: float = 0.2,
     epochs: int = 20,
+    patience: int = 3,
+    development_fraction: float = 0.15,
     batch_size: int = 64,
     learning_rate: float = 1e-3,
     weight_decay: float = 0.01,
@@ -419,7 +461,8 @@ def train_verifier(
     source = backbone_source(backbone)
     hp = {
         "recipe": RECIPE, "backbone": backbone, "backbone_weights_sha256": weights_hash(source), "seed": seed,
-        "validation_fraction": validation_fraction, "epochs": epochs, "batch_size": batch_size,
+        "validation_fraction": validation_fraction, "development_fraction": development_fraction,
+        "epochs": epochs, "patience": patience, "batch_size": batch_size,
         "learning_rate": learning_rate, "weight_decay": weight_decay, "augment": augment,
         "max_claims": max_claims, "max_steps": max_steps, "retriever_k": retriever_k,
         "negative_docs": NEGATIVE_DOCS, "gold_doc_negatives": GOLD_DOC_NEGATIVES, "other_negatives": OTHER_NEGATIVES,
@@ -434,28 +477,32 @@ def train_verifier(
     claims = load_claims(claims_path)[:max_claims]
     corpus = load_corpus(corpus_path)
     train_claims, validation_claims = split_claims(claims, validation_fraction)
+    head_claims, development_claims = split_claims(train_claims, development_fraction, salt="scifact-development")
     encoder = default_encoder()
     retriever = corpus_retriever(corpus, encoder, cache_path)
     try:
         hits = retrieve(claims, retriever, max(NEGATIVE_DOCS, retriever_k))
     finally:
         retriever.close()
-    train_pairs = [p for c in train_claims for p in claim_pairs(c, corpus, hits[c.id], augment=augment)]
+    train_pairs = [p for c in head_claims for p in claim_pairs(c, corpus, hits[c.id], augment=augment)]
+    development_pairs = [p for c in development_claims for p in claim_pairs(c, corpus, hits[c.id], augment=False)]
     validation_pairs = [p for c in validation_claims for p in claim_pairs(c, corpus, hits[c.id], augment=False)]
-    log.info("training pairs %s, validation pairs %s", _label_counts(train_pairs), _label_counts(validation_pairs))
+    log.info("training pairs %s, development pairs %s, validation pairs %s", *map(_label_counts, (train_pairs, development_pairs, validation_pairs)))
 
     token_encoder = TokenEncoder(source)
     train_inputs = PairInputs.build(token_encoder, [(p.claim, p.sentence) for p in train_pairs])
+    development_inputs = PairInputs.build(token_encoder, [(p.claim, p.sentence) for p in development_pairs])
+    development_labels = np.array([LABELS.index(p.label) for p in development_pairs], dtype=np.int64)
     validation_inputs = PairInputs.build(token_encoder, [(p.claim, p.sentence) for p in validation_pairs])
     validation_labels = np.array([LABELS.index(p.label) for p in validation_pairs], dtype=np.int64)
-    log.info("encoded %d pairs (%.0f s)", len(train_pairs) + len(validation_pairs), time.monotonic() - started)
+    log.info("encoded %d pairs (%.0f s)", len(train_pairs) + len(development_pairs) + len(validation_pairs), time.monotonic() - started)
     head = build_head(token_encoder.dim, seed)
     train_labels = np.array([LABELS.index(p.label) for p in train_pairs], dtype=np.int64)
-    training = _fine_tune(head, train_inputs, train_labels, hp, (validation_inputs, validation_labels))
+    training = _fine_tune(head, train_inputs, train_labels, hp, (development_inputs, development_labels))
 
     validation_logits = head_logits(head, validation_inputs)
     has_validation = len(validation_labels) > 0
-    calibration = calibration_report(validation_logits, validation_labels) if has_validation else {"temperature": 1.0}
+    calibration = calibration_report((head_logits(head, development_inputs), development_labels), (validation_logits, validation_labels))
 
     staging = Path(out_dir) / f".{version}.partial"
     shutil.rmtree(staging, ignore_errors=True)
@@ -467,8 +514,11 @@ def train_verifier(
         "data": {**data, "claims_file": str(claims_path), "corpus_file": str(corpus_path)},
         "split": {
             "validation_fraction": validation_fraction, "train_claims": len(train_claims), "validation_claims": len(validation_claims),
+            "development_fraction": development_fraction, "development_claims": len(development_claims),
+            "development_claim_ids": [c.id for c in development_claims],
             "validation_claim_ids": [c.id for c in validation_claims],
             "train_pairs": _label_counts(train_pairs), "augmented_pairs": sum(p.augmented for p in train_pairs),
+            "development_pairs": _label_counts(development_pairs),
             "validation_pairs": _label_counts(validation_pairs),
         },
         "hyperparameters": hp,
@@ -483,6 +533,12 @@ def train_verifier(
     selector, card["selector"] = fit_selector(*selector_rows(train_claims, corpus, train_hits, token_encoder), gold_total)
     card["selector"]["validation"] = selector_validation(
         selector, *selector_rows(validation_claims, corpus, validation_hits, token_encoder)[:2], sum(len(c.evidence) for c in validation_claims)
+    )
+    card["stance"] = {"contradiction_share": 0.5}
+    (staging / CARD_FILE).write_text(json.dumps(card, indent=2), encoding="utf-8")
+    development_hits = hits_at({c.id: hits[c.id] for c in development_claims}, retriever_k)
+    card["stance"] = tune_contradiction_share(
+        development_claims, verify_hits(development_claims, development_hits, corpus, TrainedVerifier(staging, token_encoder=token_encoder)), corpus, selector
     )
     (staging / CARD_FILE).write_text(json.dumps(card, indent=2), encoding="utf-8")
     trained = TrainedVerifier(staging, token_encoder=token_encoder)

@@ -68,16 +68,18 @@ class RetrievalSignal:
 
 @dataclass(frozen=True)
 class Gate:
-    """The baseline's rule for when a passage gets a label at all: two thresholds."""
+    """When a passage gets a label at all (two thresholds), and which stance: contradicted when
+    P(contradicted) is more than ``contradiction_share`` of P(evidence)."""
 
     min_retrieval_score: float = 0.0  # the retriever's dense cosine of claim and passage
     min_evidence_probability: float = 0.5
+    contradiction_share: float = 0.5
 
     def label(self, probabilities: dict[str, float], retrieval: RetrievalSignal) -> Label:
         evidence = probabilities[SUPPORTED] + probabilities[CONTRADICTED]
         if retrieval.dense < self.min_retrieval_score or evidence < self.min_evidence_probability:
             return NEI
-        return SUPPORTED if probabilities[SUPPORTED] >= probabilities[CONTRADICTED] else CONTRADICTED
+        return CONTRADICTED if probabilities[CONTRADICTED] > self.contradiction_share * evidence else SUPPORTED
 
 
 # Chosen by bench/verify.py's grid on the validation split (80/20 hash split of SciFact train),
@@ -355,6 +357,9 @@ def backbone_source(backbone: str) -> str:
     return resolve_weights(Settings(project_root=root).catalog().get(backbone), root)[0]
 
 
+CURRENT_CARD_KEYS = ("selector", "stance")  # what a card of the current training recipe holds
+
+
 @dataclass
 class TrainedVerifier:
     """A saved model version (``<model_dir>/<version>/``): the head as safetensors and
@@ -371,10 +376,12 @@ class TrainedVerifier:
         self.path = Path(self.path)
         self.card = json.loads((self.path / CARD_FILE).read_text(encoding="utf-8"))
         self.temperature = float(self.card["calibration"]["temperature"])
-        if "selector" not in self.card:
-            raise ValueError(f"{self.path / CARD_FILE}: no 'selector' (a model of an older recipe); retrain the verifier")
+        missing = [key for key in CURRENT_CARD_KEYS if key not in self.card]
+        if missing:
+            raise ValueError(f"{self.path / CARD_FILE}: no {', '.join(map(repr, missing))} (a model of an older recipe); retrain the verifier")
         recorded = self.card["selector"]
         self.selector = EvidenceSelector(tuple(recorded["weights"]), float(recorded["bias"]), float(recorded["threshold"]))
+        self.gate = Gate(min_evidence_probability=self.selector.threshold, contradiction_share=float(self.card["stance"]["contradiction_share"]))
         backbone = self.card["backbone"]
         if self.token_encoder is None:
             self.token_encoder = TokenEncoder(backbone_source(backbone["id"]))
@@ -411,7 +418,8 @@ class TrainedVerifier:
 
     def _passage_verdict(self, p: np.ndarray, cosines: np.ndarray, spans: list[tuple[int, int]], signal: RetrievalSignal) -> Verdict:
         """P(evidence) from the selector; stance from the head on the rationale sentences (its
-        best sentences), weighted by their P(evidence)."""
+        best sentences), weighted by their P(evidence); the label by :attr:`gate` (the selector's
+        threshold and the contradiction share chosen on development claims)."""
         evidence = 1.0 - p[:, LABELS.index(NEI)]
         order = np.argsort(-evidence, kind="stable")
         chosen = [int(order[0])] + [int(i) for i in order[1:MAX_RATIONALE_SENTENCES] if evidence[i] >= RATIONALE_MIN_PROBABILITY]
@@ -420,11 +428,7 @@ class TrainedVerifier:
         share = contradict / (support + contradict) if support + contradict > 0 else 0.5
         p_evidence = self.selector.probability(signal, float(cosines.max()))
         probabilities = _stance_split(p_evidence, share)
-        if p_evidence < self.selector.threshold:
-            label = NEI
-        else:
-            label = CONTRADICTED if share > 0.5 else SUPPORTED
-        return _verdict(label, probabilities, tuple(spans[i] for i in chosen))
+        return _verdict(self.gate.label(probabilities, signal), probabilities, tuple(spans[i] for i in chosen))
 
 
 def weights_hash(source: str) -> str:
@@ -448,7 +452,7 @@ def choose_verifier(model_dir: Path, encoder: Encoder) -> Choice:
     """The trained verifier with the best recorded validation F1 if it beats the baseline's
     (measured on the same validation claims, recorded in the same card); else the baseline."""
     cards = [(json.loads(p.read_text(encoding="utf-8")), p.parent) for p in sorted(Path(model_dir).glob(f"*/{CARD_FILE}"))]
-    scored = [(recorded_f1(card, "trained"), recorded_f1(card, "baseline"), path) for card, path in cards if "validation" in card and "selector" in card]
+    scored = [(recorded_f1(card, "trained"), recorded_f1(card, "baseline"), path) for card, path in cards if {"validation", *CURRENT_CARD_KEYS} <= card.keys()]
     if not scored:
         return Choice(BaselineVerifier(encoder), f"no trained model with validation metrics in {model_dir}")
     trained_f1, baseline_f1, path = max(scored, key=lambda row: row[0])
