@@ -425,8 +425,7 @@ def tune_contradiction_share(claims: Sequence[SciFactClaim], scored: Mapping[int
     abstract-level label-only F1 on the development claims (the head's class weights balance
     the classes; the corpus's own prior between the stances is set here). Ties go to 0.5."""
     def f1(share: float) -> float:
-        gate = Gate(min_evidence_probability=selector.threshold, contradiction_share=share)
-        return score_predictions(claims, to_predictions(scored, corpus, gate))["abstract_label_only"]["f1"]
+        return score_predictions(claims, to_predictions(scored, corpus, selector.gate(share)))["abstract_label_only"]["f1"]
 
     by_share = {share: f1(share) for share in CONTRADICTION_SHARES}
     best = max(CONTRADICTION_SHARES, key=lambda share: (by_share[share], -abs(share - 0.5)))

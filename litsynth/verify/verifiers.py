@@ -113,6 +113,11 @@ class EvidenceSelector:
         """P(evidence) per row of :meth:`features` values."""
         return 1.0 / (1.0 + np.exp(-(features @ np.asarray(self.weights) + self.bias)))
 
+    def gate(self, contradiction_share: float) -> Gate:
+        """The trained verifier's labelling rule: evidence at this selector's threshold, stance
+        by ``contradiction_share``."""
+        return Gate(min_evidence_probability=self.threshold, contradiction_share=contradiction_share)
+
 
 @dataclass(frozen=True)
 class Verdict:
@@ -381,7 +386,7 @@ class TrainedVerifier:
             raise ValueError(f"{self.path / CARD_FILE}: no {', '.join(map(repr, missing))} (a model of an older recipe); retrain the verifier")
         recorded = self.card["selector"]
         self.selector = EvidenceSelector(tuple(recorded["weights"]), float(recorded["bias"]), float(recorded["threshold"]))
-        self.gate = Gate(min_evidence_probability=self.selector.threshold, contradiction_share=float(self.card["stance"]["contradiction_share"]))
+        self.gate = self.selector.gate(float(self.card["stance"]["contradiction_share"]))
         backbone = self.card["backbone"]
         if self.token_encoder is None:
             self.token_encoder = TokenEncoder(backbone_source(backbone["id"]))
