@@ -21,8 +21,9 @@ GROUP = "verification"
     group_name=GROUP,
     kinds={"pytorch", "safetensors"},
     description=(
-        "A 3-way claim verifier (supports / contradicts / not enough evidence) fine-tuned from the packaged MiniLM "
-        "on SciFact-format claims, calibrated by temperature scaling on a held-out validation split, versioned under var/."
+        "A 3-way claim verifier (supports / contradicts / not enough evidence): the packaged MiniLM's upper layers "
+        "fine-tuned as a cross-encoder on SciFact-format claims, calibrated by temperature scaling on held-out claims, "
+        "scored on a validation split never trained on, versioned under var/."
     ),
 )
 def verifier_model(context: AssetExecutionContext, project: Project) -> MaterializeResult:
@@ -48,6 +49,7 @@ def verifier_model(context: AssetExecutionContext, project: Project) -> Material
             "calibration": MetadataValue.json(card.get("calibration", {})),
             "evidence_selector": MetadataValue.json(card.get("selector", {})),
             "stance": MetadataValue.json(card.get("stance", {})),
+            "cross_encoder": MetadataValue.json(card.get("cross_encoder", {})),
             "best_epoch": card.get("training", {}).get("best_epoch"),
             "split": MetadataValue.json({k: v for k, v in card.get("split", {}).items() if not k.endswith("_claim_ids")}),
         }

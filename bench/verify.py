@@ -73,10 +73,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-claims", type=int, default=None, help="first N claims only (a quick run)")
     parser.add_argument("--max-steps", type=int, default=None)
     parser.add_argument("--retrain", action="store_true", help="train even if this version exists")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1: leaves a core to other work)")
     args = parser.parse_args(argv)
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    import_torch().set_num_threads(1)  # the machine is shared: one core per run
+    import_torch().set_num_threads(args.threads)
     started = time.monotonic()
     scifact = args.data_dir / "scifact"
     report = train_verifier(
@@ -95,6 +96,8 @@ def main(argv: list[str] | None = None) -> int:
         "model_reused": report.reused,
         "hyperparameters": card["hyperparameters"],
         "split": card["split"],
+        "threads": args.threads,
+        "cross_encoder": card["cross_encoder"],
         "training": card["training"],
         "calibration": card["calibration"],
         "validation_sentences": card["validation_sentences"],
@@ -117,8 +120,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"evidence selector on validation abstracts: ROC AUC {selector_validation['roc_auc']:.3f} "
           f"(retrieval cosine alone {selector_validation['retrieval_cosine_roc_auc']:.3f}), ECE {selector_validation['ece']:.3f}")
-    print(f"head: best development epoch {card['training']['best_epoch']} of {len(card['training']['development_nll_by_epoch'])} run; "
-          f"contradiction share {card['stance']['contradiction_share']} (chosen on {card['stance']['development_claims']} development claims)")
+    print(f"cross-encoder: best development epoch {card['training']['best_epoch']} of {len(card['training']['development_nll_by_epoch'])} run; "
+          f"contradiction share {card['stance']['contradiction_share']} ({card['stance']['rule']}, from {card['stance']['training_evidence_abstracts']})")
     print(f"choice: {choice.reason}")
     if not result["baseline_gate_constant_matches_tuned"]:
         print(f"note: BASELINE_GATE {BASELINE_GATE} differs from the gate tuned here {baseline_gate}")

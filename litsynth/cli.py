@@ -29,8 +29,10 @@ def dagster_home(settings: Settings) -> Path:
     return home
 
 
-def run_main_job(settings: Settings, *, arxiv: bool) -> int:
-    """Materialise the corpus, then every question partition; returns a process exit code."""
+def run_main_job(settings: Settings, *, arxiv: bool, benchmarks: bool = True) -> int:
+    """Materialise the corpus, the public benchmarks per catalog model (unless ``benchmarks``
+    is off: they are the long part of a first run), then every question partition; returns a
+    process exit code."""
     from dagster import DagsterInstance, MultiPartitionKey
 
     from orchestration.definitions import build_definitions
@@ -49,7 +51,7 @@ def run_main_job(settings: Settings, *, arxiv: bool) -> int:
         return 1
     failed = []
     model_ids = settings.catalog().ids
-    for model_id in model_ids:
+    for model_id in model_ids if benchmarks else ():
         print(f"litsynth: benchmarks for {model_id}")
         result = defs.get_job_def("benchmark_job").execute_in_process(
             instance=instance, partition_key=model_id, run_config=RUN_CONFIG, raise_on_error=False
@@ -130,6 +132,10 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="materialise every asset for every question into the warehouse")
     run.add_argument("--offline", action="store_true", help="do not try the arXiv API")
+    run.add_argument(
+        "--skip-benchmarks", action="store_true",
+        help="leave out the public benchmarks (BEIR SciFact, COCO captions) per model; reports then omit their section",
+    )
     ui = commands.add_parser("ui", help="start the Dagster UI and daemon")
     ui.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1: this machine only)")
     ui.add_argument("--port", type=int, default=3000)
@@ -143,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings(project_root=args.project.resolve())
     try:
         if args.command == "run":
-            return run_main_job(settings, arxiv=not args.offline)
+            return run_main_job(settings, arxiv=not args.offline, benchmarks=not args.skip_benchmarks)
         if args.command == "eval":
             return args.handler(args)
         return open_ui(settings, host=args.host, port=args.port)

@@ -538,8 +538,9 @@ def test_cli_other_configuration_errors_exit_2(tmp_path, capsys, layout, message
     assert not (project / "var" / "warehouse.duckdb").exists()
 
 
-def test_cli_missing_project_folder_exits_2(tmp_path, capsys):
-    assert cli.main(["--project", str(tmp_path / "no-such-project"), "run", "--offline"]) == 2
+@pytest.mark.parametrize("flags", [["--offline"], ["--offline", "--skip-benchmarks"]])
+def test_cli_missing_project_folder_exits_2(tmp_path, capsys, flags):
+    assert cli.main(["--project", str(tmp_path / "no-such-project"), "run", *flags]) == 2
     assert "questions folder not found" in capsys.readouterr().err
 
 

@@ -17,7 +17,6 @@ from litsynth.verify.scifact_eval import (
     Prediction,
     Rationale,
     SciFactClaim,
-    Scored,
     evaluate_scifact,
     is_validation,
     load_claims,
@@ -30,8 +29,8 @@ from litsynth.verify.train import (
     fit_selector,
     negate_claim,
     negative_log_likelihood,
+    stance_prior_share,
     train_verifier,
-    tune_contradiction_share,
 )
 from litsynth.verify.verifiers import (
     CARD_FILE,
@@ -46,9 +45,10 @@ from litsynth.verify.verifiers import (
     RetrievalSignal,
     TrainedVerifier,
     Verdict,
-    build_head,
+    build_cross_encoder,
     choose_verifier,
     head_logits,
+    import_torch,
     softmax,
 )
 
@@ -189,51 +189,82 @@ def test_scifact_scoring_matches_hand_computed_counts():
     }
 
 
-def test_contradiction_share_is_chosen_on_development_claims():
-    """Three labelled abstracts whose P(contradicted) is 60 % of P(evidence) are gold
-    contradicted, two at 45 % are gold supported: the balanced 0.5 cut gets all five right, a cut
-    at 0.65 calls the contradicted ones supported, and the search keeps 0.5 (the tie rule too)."""
-    claims = [_claim(i, {str(i): [({0}, CONTRADICTED if i < 3 else SUPPORTED)]}) for i in range(5)]
-    abstracts = {str(i): Abstract(str(i), "t", ("A sentence.",)) for i in range(5)}
-
-    def scored(i: int, share: float) -> Scored:
-        probabilities = {SUPPORTED: 0.9 * (1 - share), CONTRADICTED: 0.9 * share, NEI: 0.1}
-        return Scored(str(i), RetrievalSignal(0.8), Verdict(SUPPORTED, 0.5, probabilities, ((0, 11),)))
-
-    rows = {i: [scored(i, 0.6 if i < 3 else 0.45)] for i in range(5)}
-    stance = tune_contradiction_share(claims, rows, abstracts, EvidenceSelector((1.0,), 0.0, 0.5))
-    assert stance["contradiction_share"] == 0.5 and stance["development_f1_by_share"][0.5] == 1.0
-    assert stance["development_f1_by_share"][0.65] == pytest.approx(0.4)  # only the two supported
-    # Shares of 0.7 (gold contradicted) and 0.57 (gold supported): only 0.6 and 0.65 get all five; the tie goes to 0.6.
-    flipped = {i: [scored(i, 0.7 if i < 3 else 0.57)] for i in range(5)}
-    assert tune_contradiction_share(claims, flipped, abstracts, EvidenceSelector((1.0,), 0.0, 0.5))["contradiction_share"] == 0.6
+def test_contradiction_share_restores_the_training_stance_prior():
+    """Six supported and two contradicted gold abstracts in the training claims: the prior odds
+    are 3:1, so a labelled abstract is contradicted only when P(contradicted) exceeds (6+1)/(8+2)
+    = 0.7 of P(evidence) (add-one smoothed); claims without evidence do not count."""
+    claims = [_claim(i, {str(i): [({0}, CONTRADICTED if i < 2 else SUPPORTED)]}) for i in range(8)] + [_claim(99, {})]
+    stance = stance_prior_share(claims)
+    assert stance["contradiction_share"] == pytest.approx(0.7)
+    assert stance["training_evidence_abstracts"] == {SUPPORTED: 6, CONTRADICTED: 2}
+    gate = EvidenceSelector((1.0,), 0.0, 0.5).gate(stance["contradiction_share"])
+    evidence = 0.9
+    for share, label in ((0.65, SUPPORTED), (0.75, CONTRADICTED)):
+        probabilities = {SUPPORTED: evidence * (1 - share), CONTRADICTED: evidence * share, NEI: 1 - evidence}
+        assert gate.label(probabilities, RetrievalSignal(0.8)) == label
+    assert stance_prior_share([_claim(1, {"1": [({0}, SUPPORTED)]})])["contradiction_share"] == pytest.approx(2 / 3)  # one stance only: still inside (0, 1)
     # Below the selector's threshold nothing is labelled, whatever the share.
-    assert Gate(min_evidence_probability=0.95, contradiction_share=0.5).label(rows[0][0].verdict.probabilities, RetrievalSignal(0.8)) == NEI
+    assert Gate(min_evidence_probability=0.95, contradiction_share=0.5).label({SUPPORTED: 0.1, CONTRADICTED: 0.8, NEI: 0.1}, RetrievalSignal(0.8)) == NEI
+
+
+def _tiny_backbone(dim: int = 8):
+    """A real BERT of two small layers, randomly initialised: the cross-encoder's structure at toy size."""
+    from transformers import BertConfig, BertModel
+
+    import_torch().manual_seed(0)
+    return BertModel(BertConfig(hidden_size=dim, num_hidden_layers=2, num_attention_heads=2, intermediate_size=16), add_pooling_layer=False)
+
+
+def _random_inputs(rng: np.random.Generator, n: int, dim: int = 8) -> PairInputs:
+    return PairInputs(
+        [rng.normal(size=(rng.integers(2, 6), dim)).astype(np.float32) for _ in range(n)],
+        [rng.normal(size=(rng.integers(2, 9), dim)).astype(np.float32) for _ in range(n)],
+        [[0.0] * 6 for _ in range(n)],
+    )
 
 
 def test_early_stopping_keeps_the_best_development_epoch():
-    """A head trained on random labels overfits: development NLL rises after its low, training
-    stops ``patience`` epochs later and the weights are those of the best epoch."""
+    """A cross-encoder trained on random labels overfits: development NLL rises after its low,
+    training stops ``patience`` epochs later and the weights are those of the best epoch."""
     from litsynth.verify.train import _fine_tune
 
     rng = np.random.default_rng(0)
-    dim = 8
-
-    def inputs(n: int) -> PairInputs:
-        return PairInputs(
-            [rng.normal(size=(3, dim)).astype(np.float32) for _ in range(n)],
-            [rng.normal(size=(4, dim)).astype(np.float32) for _ in range(n)],
-            [[0.0] * 6 for _ in range(n)],
-        )
-
-    train, development, development_labels = inputs(64), inputs(32), rng.integers(0, 3, 32)
-    head = build_head(dim, seed=0)
-    hp = {"seed": 0, "learning_rate": 0.01, "weight_decay": 0.0, "epochs": 40, "patience": 3, "batch_size": 16, "max_steps": None}
+    train, development, development_labels = _random_inputs(rng, 64), _random_inputs(rng, 32), rng.integers(0, 3, 32)
+    head = build_cross_encoder(_tiny_backbone(), frozen_layers=1, seed=0)
+    hp = {"seed": 0, "learning_rate": 0.01, "backbone_learning_rate": 0.01, "weight_decay": 0.0, "epochs": 40, "patience": 3, "batch_size": 16, "max_steps": None}
     report = _fine_tune(head, train, rng.integers(0, 3, 64), hp, (development, development_labels))
     nll = report["development_nll_by_epoch"]
     best = report["best_epoch"]
     assert nll[best - 1] == min(nll) and len(nll) == best + 3 < 40
     assert negative_log_likelihood(softmax(head_logits(head, development)), development_labels) == pytest.approx(min(nll), abs=1e-6)
+
+
+def test_cross_encoder_logits_do_not_depend_on_batch_padding():
+    """A pair scored alone and beside longer pairs (padded) gets the same logits: the mask
+    keeps padding out of attention and pooling."""
+    rng = np.random.default_rng(1)
+    inputs = _random_inputs(rng, 12)
+    head = build_cross_encoder(_tiny_backbone(), frozen_layers=1, seed=0)
+    together = head_logits(head, inputs)
+    alone = np.concatenate([head_logits(head, PairInputs([c], [s], [f])) for c, s, f in zip(inputs.claims, inputs.sentences, inputs.features)])
+    np.testing.assert_allclose(together, alone, atol=1e-5)
+    states, mask, segments, _ = inputs.batch([0, 1])
+    for row, (claim, sentence) in enumerate(zip(inputs.claims[:2], inputs.sentences[:2])):
+        joint = len(claim) + len(sentence) - 1  # the sentence's [CLS] is dropped
+        assert mask[row].sum() == joint and segments[row, : len(claim)].sum() == 0 and segments[row, len(claim) : joint].all()
+
+
+def test_length_batches_cover_every_pair_once_with_little_padding():
+    from litsynth.verify.train import length_batches
+
+    rng = np.random.default_rng(0)
+    lengths = rng.integers(5, 120, size=1000)
+    batches = length_batches(lengths, 32, np.random.default_rng(1))
+    assert sorted(i for b in batches for i in b) == list(range(1000))
+    padded = sum(len(b) * lengths[b].max() for b in batches)
+    random_order = np.random.default_rng(1).permutation(1000)
+    padded_random = sum(32 * lengths[random_order[i : i + 32]].max() for i in range(0, 1000, 32))
+    assert padded < 0.75 * padded_random
 
 
 def test_nothing_predicted_scores_zero_without_dividing_by_zero():
@@ -254,8 +285,6 @@ class ScriptedVerifier:
     name = "scripted"
 
     def predict(self, claims, evidence, retrieval):
-        from litsynth.verify.verifiers import Verdict
-
         verdicts = []
         for claim, text in zip(claims, evidence):
             hit = claim.split()[0].lower() in text.lower()
@@ -323,9 +352,11 @@ def test_training_updates_weights_and_round_trips_through_safetensors(tiny_model
     assert {p.name for p in report.path.iterdir()} == {"model.safetensors", "card.json"}  # no pickle anywhere
 
     loaded = TrainedVerifier(report.path)
-    untrained = build_head(loaded.token_encoder.dim, seed=report.card["hyperparameters"]["seed"])
-    name = "classify.3.weight"
-    assert not np.allclose(untrained.state_dict()[name].numpy(), loaded.head.state_dict()[name].numpy())
+    frozen_layers = report.card["backbone"]["frozen_layers"]
+    untrained = build_cross_encoder(loaded.token_encoder.model, frozen_layers, seed=report.card["hyperparameters"]["seed"])
+    for name in ("classify.1.weight", "layers.0.attention.self.query.weight"):  # the new classifier and a pretrained layer both moved
+        assert not np.allclose(untrained.state_dict()[name].numpy(), loaded.head.state_dict()[name].numpy()), name
+    assert report.card["cross_encoder"]["trained_layers"] == loaded.token_encoder.model.config.num_hidden_layers - frozen_layers
 
     pairs = [("Aspirin reduces mortality.", "Aspirin lowered mortality by 20%."), ("A claim.", "An unrelated sentence about cells.")]
     inputs = PairInputs.build(loaded.token_encoder, pairs)

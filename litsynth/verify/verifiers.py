@@ -13,11 +13,11 @@ Both verifiers work per evidence *sentence* and then decide for the passage:
 - ``rationale``: character spans of the deciding sentences in the evidence, best first.
 
 :class:`BaselineVerifier` is transparent (similarity + numeric/negation/direction cues; the
-constants below). :class:`TrainedVerifier` is an attention head over frozen MiniLM token states
-(stance and rationale sentences, temperature-scaled) plus the evidence selector, both trained
-by :mod:`litsynth.verify.train`; it is loaded
-from safetensors and JSON only (no pickle). :func:`choose_verifier` uses it only when its recorded
-validation F1 beats the baseline's.
+constants below). :class:`TrainedVerifier` is a cross-encoder made of MiniLM's upper layers,
+fine-tuned over the cached states of its frozen lower layers (stance and rationale sentences,
+temperature-scaled), plus the evidence selector, both trained by :mod:`litsynth.verify.train`;
+it is loaded from safetensors and JSON only (no pickle). :func:`choose_verifier` uses it only
+when its recorded validation F1 beats the baseline's.
 """
 
 from __future__ import annotations
@@ -201,8 +201,8 @@ def baseline_contradiction(claim: str, sentence: str) -> float:
 MODEL_FILE = "model.safetensors"
 CARD_FILE = "card.json"
 MAX_TOKENS = 128  # per text; SciFact sentences average ~30 words
-HEAD_DIM = 128
-# Pair features next to the attention summary: what the baseline knows, handed to the head.
+FROZEN_LAYERS = 3  # backbone layers run once per text and cached; the layers above read claim and sentence together
+# Pair features next to the cross-encoder's pooled states: what the baseline knows, handed to the classifier.
 FEATURES = ("cosine", "negation_mismatch", "direction_conflict", "numeric_conflict", "claim_negated", "sentence_negated")
 
 
@@ -227,98 +227,114 @@ def pair_features(claim: str, sentence: str, cosine: float) -> list[float]:
 
 
 class TokenEncoder:
-    """The frozen backbone: contextual token states per text, computed once per text and kept.
+    """The frozen lower part of the backbone, run once per text and kept: the token states after
+    its first ``frozen_layers`` layers (what the trained upper layers read, claim and sentence
+    side by side) and the sentence embedding (mean of the last layer, unit length: the
+    sentence-transformers vector, for cosines).
 
-    The backbone is not fine-tuned: on this CPU a full MiniLM fine-tune learned nothing in the
-    time allowed (DESIGN.md probe; recorded again in bench/results/verify_scifact.json), while a
-    small head over frozen token states trains for many epochs in a minute.
+    Why split the backbone: on this CPU a full MiniLM cross-encoder fine-tune learned nothing in
+    the time allowed (DESIGN.md probe), and a head over frozen last-layer states learned little
+    stance. Caching the lower layers makes an epoch over the upper ones a few minutes.
     """
 
-    def __init__(self, source: str) -> None:
+    def __init__(self, source: str, frozen_layers: int = FROZEN_LAYERS) -> None:
         import_torch()
         from transformers import AutoModel, AutoTokenizer
 
         self.source = source
+        self.frozen_layers = frozen_layers
         self.tokenizer = AutoTokenizer.from_pretrained(source)
         self.model = AutoModel.from_pretrained(source, add_pooling_layer=False).eval()
-        self._cache: dict[str, np.ndarray] = {}
+        if not 0 <= frozen_layers < self.model.config.num_hidden_layers:
+            raise ValueError(f"frozen_layers={frozen_layers}: the backbone {source} has {self.model.config.num_hidden_layers} layers; keep at least one trainable")
+        self._states: dict[str, np.ndarray] = {}
+        self._vectors: dict[str, np.ndarray] = {}
 
     @property
     def dim(self) -> int:
         return int(self.model.config.hidden_size)
 
-    def encode(self, texts: Sequence[str], *, batch_size: int = 64) -> list[np.ndarray]:
-        """(tokens, dim) float16 states per text, special tokens included, padding removed."""
+    def _fill(self, texts: Sequence[str], batch_size: int = 64) -> None:
         torch = import_torch()
-        missing = sorted({t for t in texts if t not in self._cache}, key=len)
+        missing = sorted({t for t in texts if t not in self._states}, key=len)
         with torch.inference_mode():
             for start in range(0, len(missing), batch_size):
                 chunk = missing[start : start + batch_size]
                 batch = self.tokenizer(chunk, padding=True, truncation=True, max_length=MAX_TOKENS, return_tensors="pt")
-                states = self.model(**batch).last_hidden_state.numpy()
-                for text, row, mask in zip(chunk, states, batch["attention_mask"].numpy()):
-                    self._cache[text] = row[mask.astype(bool)].astype(np.float16)
-        return [self._cache[t] for t in texts]
+                out = self.model(**batch, output_hidden_states=True)
+                lower, last = out.hidden_states[self.frozen_layers].numpy(), out.last_hidden_state.numpy()
+                for text, low, high, mask in zip(chunk, lower, last, batch["attention_mask"].numpy().astype(bool)):
+                    self._states[text] = low[mask].astype(np.float16)
+                    mean = high[mask].mean(axis=0)
+                    self._vectors[text] = mean / max(float(np.linalg.norm(mean)), 1e-12)
+
+    def encode(self, texts: Sequence[str]) -> list[np.ndarray]:
+        """(tokens, dim) float16 lower-layer states per text, special tokens included, padding removed."""
+        self._fill(texts)
+        return [self._states[t] for t in texts]
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """(texts, dim) unit sentence embeddings."""
+        self._fill(texts)
+        return np.stack([self._vectors[t] for t in texts]) if len(texts) else np.zeros((0, self.dim), dtype=np.float32)
 
 
-def unit_mean(states: np.ndarray) -> np.ndarray:
-    """The sentence-transformers embedding: mean of the token states, unit length."""
-    mean = states.astype(np.float32).mean(axis=0)
-    return mean / max(float(np.linalg.norm(mean)), 1e-12)
+def build_cross_encoder(backbone, frozen_layers: int, seed: int):
+    """A cross-encoder over cached lower-layer states: the backbone's layers above
+    ``frozen_layers`` (copied, trained) read the claim's tokens and the sentence's side by side,
+    marked by two learned segment vectors, so every claim token attends to every sentence token
+    with the backbone's own pretrained attention; the [CLS] state and the mean state, with
+    :data:`FEATURES`, are classified 3-way."""
+    import copy
 
-
-def build_head(dim: int, seed: int):
-    """Decomposable attention (Parikh et al., 2016) over frozen token states: each claim token
-    is compared with the evidence tokens it attends to and vice versa, the comparisons are
-    pooled (mean and max) and, with :data:`FEATURES`, classified 3-way. Alignment, not a pooled
-    pair vector, is what lets "increased" meet "decreased"."""
     torch = import_torch()
     nn = torch.nn
     torch.manual_seed(seed)
+    dim = int(backbone.config.hidden_size)
 
-    class AttentionHead(nn.Module):
+    class UpperCrossEncoder(nn.Module):
         def __init__(self) -> None:
             super().__init__()
-            self.project = nn.Linear(dim, HEAD_DIM)
-            self.compare = nn.Sequential(nn.Linear(4 * HEAD_DIM, HEAD_DIM), nn.ReLU(), nn.Dropout(0.1), nn.Linear(HEAD_DIM, HEAD_DIM), nn.ReLU())
-            self.classify = nn.Sequential(nn.Linear(4 * HEAD_DIM + len(FEATURES), HEAD_DIM), nn.ReLU(), nn.Dropout(0.1), nn.Linear(HEAD_DIM, len(LABELS)))
+            self.layers = nn.ModuleList(copy.deepcopy(layer) for layer in backbone.encoder.layer[frozen_layers:])
+            self.segment = nn.Parameter(torch.zeros(2, dim))
+            self.classify = nn.Sequential(nn.Dropout(0.1), nn.Linear(2 * dim + len(FEATURES), len(LABELS)))
 
-        def _side(self, x, x_mask, aligned):
-            compared = self.compare(torch.cat([x, aligned, x - aligned, x * aligned], dim=-1))
-            mask = x_mask.unsqueeze(-1)
-            mean = (compared * mask).sum(1) / mask.sum(1).clamp(min=1.0)
-            peak = compared.masked_fill(~mask.bool(), -1e4).max(1).values
-            return torch.cat([mean, peak], dim=-1)
+        def forward(self, states, mask, segments, features):
+            hidden = states + self.segment[segments]
+            additive = (1.0 - mask)[:, None, None, :] * -1e4
+            for layer in self.layers:
+                out = layer(hidden, attention_mask=additive)
+                hidden = out[0] if isinstance(out, tuple) else out
+            mean = (hidden * mask.unsqueeze(-1)).sum(1) / mask.sum(1, keepdim=True).clamp(min=1.0)
+            return self.classify(torch.cat([hidden[:, 0], mean, features], dim=-1))
 
-        def forward(self, claim, claim_mask, sentence, sentence_mask, features):
-            a, b = self.project(claim), self.project(sentence)
-            scores = a @ b.transpose(1, 2) / HEAD_DIM**0.5
-            to_sentence = scores.masked_fill(~sentence_mask.bool().unsqueeze(1), -1e4).softmax(-1)
-            to_claim = scores.masked_fill(~claim_mask.bool().unsqueeze(2), -1e4).softmax(1)
-            pooled = torch.cat([self._side(a, claim_mask, to_sentence @ b), self._side(b, sentence_mask, to_claim.transpose(1, 2) @ a)], dim=-1)
-            return self.classify(torch.cat([pooled, features], dim=-1))
+        def parameter_groups(self, backbone_learning_rate: float, learning_rate: float) -> list[dict]:
+            """The pretrained layers move slowly, the new classifier fast."""
+            return [
+                {"params": [*self.layers.parameters(), self.segment], "lr": backbone_learning_rate},
+                {"params": list(self.classify.parameters()), "lr": learning_rate},
+            ]
 
-    return AttentionHead()
+    return UpperCrossEncoder()
 
 
 def collate(claims: Sequence[np.ndarray], sentences: Sequence[np.ndarray], features: Sequence[Sequence[float]]):
-    """Padded tensors for a batch of (claim states, sentence states, features)."""
+    """Padded joint sequences (claim tokens, then the sentence's without its [CLS]), their mask,
+    segment ids and the pair features, as tensors."""
     torch = import_torch()
-
-    def pad(states):
-        longest = max(len(s) for s in states)
-        out = np.zeros((len(states), longest, states[0].shape[1]), dtype=np.float32)
-        mask = np.zeros((len(states), longest), dtype=np.float32)
-        for i, s in enumerate(states):
-            out[i, : len(s)], mask[i, : len(s)] = s, 1.0
-        return torch.from_numpy(out), torch.from_numpy(mask)
-
-    return (*pad(claims), *pad(sentences), torch.tensor(np.asarray(features, dtype=np.float32)))
+    joined = [np.concatenate([c, s[1:]]) for c, s in zip(claims, sentences)]
+    longest, dim = max(len(j) for j in joined), joined[0].shape[1]
+    states = np.zeros((len(joined), longest, dim), dtype=np.float32)
+    mask = np.zeros((len(joined), longest), dtype=np.float32)
+    segments = np.zeros((len(joined), longest), dtype=np.int64)
+    for i, (j, c) in enumerate(zip(joined, claims)):
+        states[i, : len(j)], mask[i, : len(j)], segments[i, len(c) : len(j)] = j, 1.0, 1
+    return torch.from_numpy(states), torch.from_numpy(mask), torch.from_numpy(segments), torch.tensor(np.asarray(features, dtype=np.float32))
 
 
 @dataclass
 class PairInputs:
-    """Everything the head reads for a list of (claim, sentence) pairs."""
+    """Everything the cross-encoder reads for a list of (claim, sentence) pairs."""
 
     claims: list[np.ndarray]
     sentences: list[np.ndarray]
@@ -326,22 +342,28 @@ class PairInputs:
 
     @classmethod
     def build(cls, encoder: TokenEncoder, pairs: Sequence[tuple[str, str]]) -> "PairInputs":
-        claims = encoder.encode([c for c, _ in pairs])
-        sentences = encoder.encode([s for _, s in pairs])
-        features = [pair_features(c, s, float(unit_mean(cs) @ unit_mean(ss))) for (c, s), cs, ss in zip(pairs, claims, sentences)]
-        return cls(claims, sentences, features)
+        claim_texts, sentence_texts = [c for c, _ in pairs], [s for _, s in pairs]
+        cosines = (encoder.embed(claim_texts) * encoder.embed(sentence_texts)).sum(axis=1)
+        features = [pair_features(c, s, float(cos)) for (c, s), cos in zip(pairs, cosines)]
+        return cls(encoder.encode(claim_texts), encoder.encode(sentence_texts), features)
+
+    def lengths(self) -> np.ndarray:
+        """Joint sequence length per pair (for batching pairs of similar length)."""
+        return np.array([len(c) + len(s) - 1 for c, s in zip(self.claims, self.sentences)])
 
     def batch(self, index: Sequence[int]):
         return collate([self.claims[i] for i in index], [self.sentences[i] for i in index], [self.features[i] for i in index])
 
 
-def head_logits(head, inputs: PairInputs, *, batch_size: int = 256) -> np.ndarray:
+def head_logits(head, inputs: PairInputs, *, batch_size: int = 128) -> np.ndarray:
+    """Logits per pair, in batches of pairs of similar length (less padding)."""
     torch = import_torch()
     head.eval()
     out = np.zeros((len(inputs.claims), len(LABELS)), dtype=np.float32)
+    order = np.argsort(inputs.lengths(), kind="stable")
     with torch.inference_mode():
         for start in range(0, len(out), batch_size):
-            index = list(range(start, min(start + batch_size, len(out))))
+            index = order[start : start + batch_size].tolist()
             out[index] = head(*inputs.batch(index)).numpy()
     return out
 
@@ -362,14 +384,15 @@ def backbone_source(backbone: str) -> str:
     return resolve_weights(Settings(project_root=root).catalog().get(backbone), root)[0]
 
 
-CURRENT_CARD_KEYS = ("selector", "stance")  # what a card of the current training recipe holds
+CURRENT_CARD_KEYS = ("selector", "stance", "cross_encoder")  # what a card of the current training recipe holds
 
 
 @dataclass
 class TrainedVerifier:
-    """A saved model version (``<model_dir>/<version>/``): the head as safetensors and
-    ``card.json`` (backbone, temperature, evidence selector). The frozen backbone is loaded from
-    the model catalog and checked against the weights hash recorded at training time."""
+    """A saved model version (``<model_dir>/<version>/``): the trained upper layers and
+    classifier as safetensors and ``card.json`` (backbone, temperature, evidence selector). The
+    frozen lower layers are loaded from the model catalog and checked against the weights hash
+    recorded at training time."""
 
     path: Path
     token_encoder: TokenEncoder | None = None  # share one to reuse its cached states
@@ -388,12 +411,15 @@ class TrainedVerifier:
         self.selector = EvidenceSelector(tuple(recorded["weights"]), float(recorded["bias"]), float(recorded["threshold"]))
         self.gate = self.selector.gate(float(self.card["stance"]["contradiction_share"]))
         backbone = self.card["backbone"]
+        frozen_layers = int(backbone["frozen_layers"])
         if self.token_encoder is None:
-            self.token_encoder = TokenEncoder(backbone_source(backbone["id"]))
+            self.token_encoder = TokenEncoder(backbone_source(backbone["id"]), frozen_layers)
+        if self.token_encoder.frozen_layers != frozen_layers:
+            raise ValueError(f"{self.path}: trained over {frozen_layers} frozen layers, the given token encoder caches {self.token_encoder.frozen_layers}")
         found = weights_hash(self.token_encoder.source)
         if found != backbone["weights_sha256"]:
             raise ValueError(f"{self.path}: backbone {backbone['id']} weights differ from training ({found[:12]} != {backbone['weights_sha256'][:12]}); retrain the verifier")
-        self.head = build_head(self.token_encoder.dim, seed=0)
+        self.head = build_cross_encoder(self.token_encoder.model, frozen_layers, seed=0)
         self.head.load_state_dict(load_file(str(self.path / MODEL_FILE)))
         self.head.eval()
 
