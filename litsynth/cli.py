@@ -45,7 +45,7 @@ def run_main_job(settings: Settings, *, arxiv: bool, benchmarks: bool = True) ->
         Project(project_root=str(settings.project_root), arxiv_enabled=arxiv),
         Warehouse(path=str(settings.warehouse_path)),
     )
-    result = defs.get_job_def("corpus_job").execute_in_process(instance=instance, run_config=RUN_CONFIG, raise_on_error=False)
+    result = defs.resolve_job_def("corpus_job").execute_in_process(instance=instance, run_config=RUN_CONFIG, raise_on_error=False)
     if not result.success:
         print("litsynth: the corpus job failed; see the log above", file=sys.stderr)
         return 1
@@ -53,14 +53,14 @@ def run_main_job(settings: Settings, *, arxiv: bool, benchmarks: bool = True) ->
     model_ids = settings.catalog().ids
     for model_id in model_ids if benchmarks else ():
         print(f"litsynth: benchmarks for {model_id}")
-        result = defs.get_job_def("benchmark_job").execute_in_process(
+        result = defs.resolve_job_def("benchmark_job").execute_in_process(
             instance=instance, partition_key=model_id, run_config=RUN_CONFIG, raise_on_error=False
         )
         if not result.success:
             failed.append(f"benchmarks|{model_id}")
     for question in questions:
         print(f"litsynth: question {question.id}")
-        result = defs.get_job_def("question_job").execute_in_process(
+        result = defs.resolve_job_def("question_job").execute_in_process(
             instance=instance, partition_key=question.id, run_config=RUN_CONFIG, raise_on_error=False
         )
         if not result.success:
@@ -68,12 +68,12 @@ def run_main_job(settings: Settings, *, arxiv: bool, benchmarks: bool = True) ->
             continue
         for model_id in model_ids:
             key = MultiPartitionKey({"question": question.id, "model": model_id})
-            result = defs.get_job_def("question_model_job").execute_in_process(
+            result = defs.resolve_job_def("question_model_job").execute_in_process(
                 instance=instance, partition_key=key, run_config=RUN_CONFIG, raise_on_error=False
             )
             if not result.success:
                 failed.append(f"{question.id}|{model_id}")
-        result = defs.get_job_def("report_job").execute_in_process(
+        result = defs.resolve_job_def("report_job").execute_in_process(
             instance=instance, partition_key=question.id, run_config=RUN_CONFIG, raise_on_error=False
         )
         if not result.success:
