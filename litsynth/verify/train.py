@@ -9,9 +9,9 @@ negation, direction and numeric cues).
 Why not the whole backbone: measured here, a full MiniLM cross-encoder fine-tune on one shared
 core ran at ~4 s per 16 pairs and after 100 steps (7.6 min) still sat at chance loss; the probe in
 DESIGN.md saw the same at 2 epochs. Why not a head over frozen last-layer states (recipes 5-6):
-it separated the stances little (ROC AUC 0.685 on validation rationale pairs, against 0.78
-for this model after four epochs in the probe of recipe 7). With the lower layers cached, an
-epoch over the upper ones takes a few minutes on two cores.
+it separated the stances little (ROC AUC 0.685 on the validation claims' gold rationale pairs,
+against 0.758 for this model as trained by ``bench/verify.py``). With the lower layers cached,
+an epoch over the upper ones takes about two minutes on two cores.
 The abstract-level label is read off the best sentences (:class:`TrainedVerifier`), which
 also yields rationale sentences.
 
