@@ -110,13 +110,19 @@ def test_question_000_selects_multimodal_papers_above_rerankers(seed_warehouse):
     assert not set(text_rerankers) & set(selected)
 
 
+def _rounded(rows: list[tuple]) -> list[tuple]:
+    """Floats to 9 decimals: DuckDB's parallel BM25 sums can differ in the last bit between runs
+    (seen: 1.7350613583469903 vs ...905); anything larger is a real change."""
+    return [tuple(round(v, 9) if isinstance(v, float) else v for v in row) for row in rows]
+
+
 def test_rematerialising_a_partition_gives_the_same_rows(seed_warehouse):
     tmp_path, instance, resources, _ = seed_warehouse
     query = "SELECT * FROM question_papers ORDER BY question_id, paper_id"
     before = _rows(tmp_path, query)
     _materialize(resources, instance, ["question_papers"], QUESTION_000)
     _materialize(resources, instance, CORPUS_ASSETS)
-    assert _rows(tmp_path, query) == before
+    assert _rounded(_rows(tmp_path, query)) == _rounded(before)
     counts = _rows(tmp_path, "SELECT question_id, count(*) FROM question_papers GROUP BY ALL ORDER BY 1")
     assert counts[0][1] == counts[1][1] and len(counts) == 2
 
