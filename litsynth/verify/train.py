@@ -319,12 +319,12 @@ def _fine_tune(head, inputs: PairInputs, labels: np.ndarray, hp: dict, developme
     loss_fn = torch.nn.CrossEntropyLoss(weight=len(labels) / (len(LABELS) * counts))
     optimizer = torch.optim.AdamW(head.parameter_groups(hp["backbone_learning_rate"], hp["learning_rate"]), weight_decay=hp["weight_decay"])
     steps, losses, development_nll, started = 0, [], [], time.monotonic()
-    best_state, best_epoch = copy.deepcopy(head.state_dict()), 0
+    best_state, best_epoch, lengths = copy.deepcopy(head.state_dict()), 0, inputs.lengths()
     for epoch in range(1, hp["epochs"] + 1):
         if hp["max_steps"] is not None and steps >= hp["max_steps"]:
             break
         head.train()
-        for batch in length_batches(inputs.lengths(), hp["batch_size"], rng):
+        for batch in length_batches(lengths, hp["batch_size"], rng):
             if hp["max_steps"] is not None and steps >= hp["max_steps"]:
                 break
             loss = loss_fn(head(*inputs.batch(batch)), target[batch])
@@ -546,7 +546,6 @@ def train_verifier(
         "calibration": calibration,
         "validation_sentences": sentence_metrics(validation_logits, validation_labels) if has_validation else {},
     }
-    (staging / CARD_FILE).write_text(json.dumps(card, indent=2), encoding="utf-8")
 
     train_hits, validation_hits = hits_at({c.id: hits[c.id] for c in train_claims}, retriever_k), hits_at(hits, retriever_k)
     gold_total = sum(len(c.evidence) for c in train_claims)
