@@ -209,9 +209,10 @@ def test_contradiction_share_restores_the_training_stance_prior():
 
 def _tiny_backbone(dim: int = 8):
     """A real BERT of two small layers, randomly initialised: the cross-encoder's structure at toy size."""
+    torch = import_torch()  # before transformers: see litsynth.models.torch_compat
     from transformers import BertConfig, BertModel
 
-    import_torch().manual_seed(0)
+    torch.manual_seed(0)
     return BertModel(BertConfig(hidden_size=dim, num_hidden_layers=2, num_attention_heads=2, intermediate_size=16), add_pooling_layer=False)
 
 
@@ -252,6 +253,33 @@ def test_cross_encoder_logits_do_not_depend_on_batch_padding():
     for row, (claim, sentence) in enumerate(zip(inputs.claims[:2], inputs.sentences[:2])):
         joint = len(claim) + len(sentence) - 1  # the sentence's [CLS] is dropped
         assert mask[row].sum() == joint and segments[row, : len(claim)].sum() == 0 and segments[row, len(claim) : joint].all()
+
+
+@pytest.mark.parametrize("family", ["bert", "mpnet"])
+def test_cross_encoder_layers_reproduce_the_backbone_on_one_text(family):
+    """Over one text's cached lower-layer states (no segment shift, no padding), the copied upper
+    layers give exactly the backbone's own last layer, for BERT-style backbones (MiniLM) and for
+    MPNet's relative-position attention (all-mpnet-base-v2): the split changes nothing but where
+    the claim and the sentence meet."""
+    torch = import_torch()
+    from transformers import MPNetConfig, MPNetModel
+
+    torch.manual_seed(0)
+    backbone = _tiny_backbone() if family == "bert" else MPNetModel(
+        MPNetConfig(hidden_size=8, num_hidden_layers=2, num_attention_heads=2, intermediate_size=16, vocab_size=64), add_pooling_layer=False
+    )
+    backbone.eval()
+    head = build_cross_encoder(backbone, frozen_layers=1, seed=0).eval()
+    ids = torch.tensor([[0, 5, 9, 13, 7, 2]])
+    with torch.inference_mode():
+        out = backbone(input_ids=ids, output_hidden_states=True)
+        hidden = out.hidden_states[1]
+        kwargs = head._layer_kwargs(hidden, torch.zeros(1, 1, 1, hidden.shape[1]))
+        for layer in head.layers:
+            result = layer(hidden, **kwargs)
+            hidden = result[0] if isinstance(result, tuple) else result
+    np.testing.assert_allclose(hidden.numpy(), out.last_hidden_state.numpy(), atol=1e-5)
+    assert (head.relative_attention_bias is not None) == (family == "mpnet")
 
 
 def test_length_batches_cover_every_pair_once_with_little_padding():

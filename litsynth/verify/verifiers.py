@@ -292,18 +292,33 @@ def build_cross_encoder(backbone, frozen_layers: int, seed: int):
     torch.manual_seed(seed)
     dim = int(backbone.config.hidden_size)
 
+    # MPNet-style backbones add a learned relative-position bias to every layer's attention
+    # (computed once in the encoder); BERT-style ones (MiniLM) carry positions in the embeddings.
+    relative = getattr(backbone.encoder, "relative_attention_bias", None)
+
     class UpperCrossEncoder(nn.Module):
         def __init__(self) -> None:
             super().__init__()
             self.layers = nn.ModuleList(copy.deepcopy(layer) for layer in backbone.encoder.layer[frozen_layers:])
+            self.relative_attention_bias = copy.deepcopy(relative) if relative is not None else None
             self.segment = nn.Parameter(torch.zeros(2, dim))
             self.classify = nn.Sequential(nn.Dropout(0.1), nn.Linear(2 * dim + len(FEATURES), len(LABELS)))
+
+        def _layer_kwargs(self, hidden, additive) -> dict:
+            if self.relative_attention_bias is None:
+                return {"attention_mask": additive}
+            # positions run over the joint sequence, claim first, as if the texts were concatenated
+            positions = torch.arange(hidden.shape[1])
+            buckets = type(backbone.encoder).relative_position_bucket(positions[None, :] - positions[:, None])
+            bias = self.relative_attention_bias(buckets).permute(2, 0, 1).unsqueeze(0)
+            return {"attention_mask": additive, "position_bias": bias}
 
         def forward(self, states, mask, segments, features):
             hidden = states + self.segment[segments]
             additive = (1.0 - mask)[:, None, None, :] * -1e4
+            kwargs = self._layer_kwargs(hidden, additive)
             for layer in self.layers:
-                out = layer(hidden, attention_mask=additive)
+                out = layer(hidden, **kwargs)
                 hidden = out[0] if isinstance(out, tuple) else out
             mean = (hidden * mask.unsqueeze(-1)).sum(1) / mask.sum(1, keepdim=True).clamp(min=1.0)
             return self.classify(torch.cat([hidden[:, 0], mean, features], dim=-1))
@@ -311,9 +326,12 @@ def build_cross_encoder(backbone, frozen_layers: int, seed: int):
         def parameter_groups(self, backbone_learning_rate: float, learning_rate: float) -> list[dict]:
             """The pretrained layers move slowly, the new classifier fast."""
             return [
-                {"params": [*self.layers.parameters(), self.segment], "lr": backbone_learning_rate},
+                {"params": [*self.layers.parameters(), *pretrained_extra(self), self.segment], "lr": backbone_learning_rate},
                 {"params": list(self.classify.parameters()), "lr": learning_rate},
             ]
+
+    def pretrained_extra(module) -> list:
+        return list(module.relative_attention_bias.parameters()) if module.relative_attention_bias is not None else []
 
     return UpperCrossEncoder()
 
