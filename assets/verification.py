@@ -37,7 +37,7 @@ def verifier_model(context: AssetExecutionContext, project: Project) -> Material
     if missing:
         context.log.warning(f"no verifier training data at {missing}; verifications use the transparent baseline")
         return MaterializeResult(metadata={"status": "no training data: verifications use the baseline", "missing": MetadataValue.json(missing)})
-    report = train_verifier(claims, corpus, settings.path(settings.verifier.model_dir))
+    report = train_verifier(claims, corpus, settings.path(settings.verifier.model_dir), backbone=settings.verifier.backbone)
     card = report.card
     validation = card.get("validation", {})
     return MaterializeResult(

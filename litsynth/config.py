@@ -216,6 +216,9 @@ class VerifierSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     train: bool = True
+    # catalog id of the text model whose upper layers become the cross-encoder: minilm-l6 trains
+    # in ~10 min on 2 cores; mpnet-base (bench/verify.py --backbone mpnet-base) takes ~5x longer
+    backbone: str = "minilm-l6"
     claims: str = "../shared/data/scifact/claims_train.jsonl"
     corpus: str = "../shared/data/scifact/corpus.jsonl"
     model_dir: str = "var/models/verifier"

@@ -467,3 +467,13 @@ def test_cli_writes_metrics_json(tiny_scifact, tmp_path):
     assert set(metrics["abstract_label_only"]) >= {"precision", "recall", "f1"}
     missing = parser.parse_args(["verify", "--claims", str(tmp_path / "nope.jsonl"), "--corpus", str(corpus), "--out", str(out)])
     assert cli_verify.run(missing) == 2
+
+
+def test_verifier_backbone_must_be_a_transformer_text_model():
+    from litsynth.config import ConfigError
+    from litsynth.verify.verifiers import backbone_source
+
+    with pytest.raises(ConfigError, match="'bm25' is a bm25 model.*minilm-l6"):
+        backbone_source("bm25")
+    with pytest.raises(ConfigError, match="unknown model id 'roberta'"):
+        backbone_source("roberta")

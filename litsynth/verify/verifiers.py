@@ -395,11 +395,16 @@ def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
 
 def backbone_source(backbone: str) -> str:
     """Where a catalog backbone's weights are here (package, local folder or hub)."""
-    from litsynth.config import Settings, project_root
+    from litsynth.config import ConfigError, Settings, project_root
     from litsynth.models.text_encoder import resolve_weights
 
     root = project_root()
-    return resolve_weights(Settings(project_root=root).catalog().get(backbone), root)[0]
+    catalog = Settings(project_root=root).catalog()
+    spec = catalog.get(backbone)
+    if spec.family != "sentence-transformers":
+        usable = [m.id for m in catalog.models if m.family == "sentence-transformers"]
+        raise ConfigError(f"verifier backbone {backbone!r} is a {spec.family} model, not a transformer text encoder. Fix: set verifier_backbone to one of {usable}")
+    return resolve_weights(spec, root)[0]
 
 
 CURRENT_CARD_KEYS = ("selector", "stance", "cross_encoder")  # what a card of the current training recipe holds
