@@ -273,11 +273,7 @@ def test_cross_encoder_layers_reproduce_the_backbone_on_one_text(family):
     ids = torch.tensor([[0, 5, 9, 13, 7, 2]])
     with torch.inference_mode():
         out = backbone(input_ids=ids, output_hidden_states=True)
-        hidden = out.hidden_states[1]
-        kwargs = head._layer_kwargs(hidden, torch.zeros(1, 1, 1, hidden.shape[1]))
-        for layer in head.layers:
-            result = layer(hidden, **kwargs)
-            hidden = result[0] if isinstance(result, tuple) else result
+        hidden = head.upper_layers(out.hidden_states[1], torch.zeros(1, 1, 1, ids.shape[1]))
     np.testing.assert_allclose(hidden.numpy(), out.last_hidden_state.numpy(), atol=1e-5)
     assert (head.relative_attention_bias is not None) == (family == "mpnet")
 

@@ -313,25 +313,25 @@ def build_cross_encoder(backbone, frozen_layers: int, seed: int):
             bias = self.relative_attention_bias(buckets).permute(2, 0, 1).unsqueeze(0)
             return {"attention_mask": additive, "position_bias": bias}
 
-        def forward(self, states, mask, segments, features):
-            hidden = states + self.segment[segments]
-            additive = (1.0 - mask)[:, None, None, :] * -1e4
+        def upper_layers(self, hidden, additive):
+            """The copied backbone layers over a (batch, tokens, dim) sequence; ``additive`` is the attention mask."""
             kwargs = self._layer_kwargs(hidden, additive)
             for layer in self.layers:
                 out = layer(hidden, **kwargs)
                 hidden = out[0] if isinstance(out, tuple) else out
+            return hidden
+
+        def forward(self, states, mask, segments, features):
+            hidden = self.upper_layers(states + self.segment[segments], (1.0 - mask)[:, None, None, :] * -1e4)
             mean = (hidden * mask.unsqueeze(-1)).sum(1) / mask.sum(1, keepdim=True).clamp(min=1.0)
             return self.classify(torch.cat([hidden[:, 0], mean, features], dim=-1))
 
         def parameter_groups(self, backbone_learning_rate: float, learning_rate: float) -> list[dict]:
-            """The pretrained layers move slowly, the new classifier fast."""
+            """The pretrained layers (and the segment vectors) move slowly, the new classifier fast."""
             return [
-                {"params": [*self.layers.parameters(), *pretrained_extra(self), self.segment], "lr": backbone_learning_rate},
+                {"params": [p for name, p in self.named_parameters() if not name.startswith("classify.")], "lr": backbone_learning_rate},
                 {"params": list(self.classify.parameters()), "lr": learning_rate},
             ]
-
-    def pretrained_extra(module) -> list:
-        return list(module.relative_attention_bias.parameters()) if module.relative_attention_bias is not None else []
 
     return UpperCrossEncoder()
 
