@@ -507,7 +507,7 @@ class ClaimExtractor(Protocol):
     ) -> list[ExtractedClaim]: ...
 
 
-def _terms(text: str) -> set[str]:
+def content_terms(text: str) -> set[str]:
     """Content words, crudely stemmed: plural "s" dropped, then cut to six characters."""
     words = re.findall(r"[a-z0-9]+(?:[-@][a-z0-9]+)*", text.lower())
     return {(w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w)[:6]
@@ -516,10 +516,10 @@ def _terms(text: str) -> set[str]:
 
 def lexical_relevance(question: str, texts: list[str]) -> list[float]:
     """Share of the question's content terms that each text contains, in [0, 1]."""
-    wanted = _terms(question)
+    wanted = content_terms(question)
     if not wanted:
         return [0.0] * len(texts)
-    return [len(wanted & _terms(t)) / len(wanted) for t in texts]
+    return [len(wanted & content_terms(t)) / len(wanted) for t in texts]
 
 
 def _containing_chunk(chunks: Sequence[Chunk], start: int, end: int) -> Chunk:

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from litsynth.verify.evidence import EvidenceRetriever, Passage, grounding, numeric_conflict
+from litsynth.verify.evidence import EvidenceRetriever, Hit, Passage, TermWeights, grounding, numeric_conflict
 from litsynth.verify.scifact_eval import (
     Abstract,
     Prediction,
@@ -96,6 +96,34 @@ def test_retrieval_never_returns_the_claims_own_paper(encoder):
     assert [h.passage.paper_id for h in hits][:1] == ["b"]
     assert all(h.passage.paper_id != "own" for h in hits)
     assert [h.rank for h in hits] == list(range(1, len(hits) + 1))  # excluded passages take no rank
+    coverage = {h.passage.passage_id: h.term_coverage for h in hits}
+    assert coverage["b-1"] > coverage["c-1"] > coverage["d-1"] == 0.0  # the MSCOCO passage names no claim term
+    assert all(h.sentence_term_coverage == h.term_coverage for h in hits)  # one-sentence passages
+
+
+def test_term_coverage_weighs_a_claims_rare_terms_most():
+    """IDF over the searched texts: a passage naming the claim's rare entity covers more of the
+    claim than one repeating its common words; all terms = 1, none = 0, no content terms = 0."""
+    corpus = ["aspirin lowers stroke risk in patients", "patients with high risk", "risk in patients was high", "falls in the elderly"]
+    weights = TermWeights(corpus)
+    claim = "Aspirin lowers risk in patients"
+    rare, common, everything, nothing = weights.coverage(claim, ["aspirin was given", "risk in patients", corpus[0], "an unrelated sentence"])
+    assert rare > common > nothing == 0.0 and everything == pytest.approx(1.0)
+    assert weights.idf("aspiri") > weights.idf("risk") and weights.idf("unseen") > weights.idf("aspiri")
+    assert weights.coverage("of the and", ["of the and"]) == [0.0]
+
+
+def test_retrieval_signals_compare_each_hit_with_the_claims_other_hits():
+    passage = Passage("p", "p", "text")
+    hits = [Hit(passage, 0.03, 1, 8.0, 0.70, 0.9, 0.8), Hit(passage, 0.02, 2, None, 0.75, 0.4, 0.4), Hit(passage, 0.01, 3, 2.0, 0.50, 0.1, 0.1)]
+    first, second, third = RetrievalSignal.from_hits(hits)
+    assert (first.dense_gap, first.dense_margin, first.bm25_share) == pytest.approx((0.05, -0.05, 1.0))
+    assert (second.dense_gap, second.dense_margin, second.bm25_share, second.lexical_match) == pytest.approx((0.0, 0.05, 0.0, False))
+    assert (third.dense_gap, third.dense_margin, third.bm25_share) == pytest.approx((0.25, -0.25, 0.25))
+    assert (third.term_coverage, third.sentence_term_coverage, third.rank) == (0.1, 0.1, 3)
+    (lone,) = RetrievalSignal.from_hits(hits[1:2])
+    assert (lone.dense_gap, lone.dense_margin, lone.bm25_share) == (0.0, 0.0, 0.0)
+    assert RetrievalSignal.from_hits([]) == []
 
 
 def test_grounding_verdicts(encoder):
@@ -420,19 +448,43 @@ def test_evidence_selector_learns_and_picks_its_threshold_out_of_fold():
     selector, report = fit_selector(features, gold, np.arange(60) // 3, gold_total=int(gold.sum()))
     assert selector.weights[0] > 0 and report["out_of_fold_evidence_f1"] > 0.9 and report["out_of_fold_roc_auc"] > 0.95
     assert selector.probability(RetrievalSignal(0.8), 0.85) >= selector.threshold > selector.probability(RetrievalSignal(0.3), 0.35)
+    assert len(selector.weights) == len(SELECTOR_FEATURES) == len(report["features"])
     with pytest.raises(ValueError, match="evidence and ones that are not"):
         fit_selector(features, np.zeros(60, dtype=bool), np.arange(60) // 3, gold_total=0)
 
 
-def test_a_trained_card_of_an_older_recipe_is_refused(tiny_model, tmp_path):
+def test_selector_weights_apply_the_standardisation_they_were_fitted_with():
+    """fit_selector standardises features and folds the scaling into the saved weights: on
+    features of very different scales, probabilities() equals the fitted scikit-learn pipeline's."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    rng = np.random.default_rng(1)
+    standard = rng.normal(size=(90, len(SELECTOR_FEATURES)))
+    features = standard * np.array([1000.0, 0.01, 1, 1, 5, 1, 1, 1, 1]) + 3.0
+    gold = standard[:, 0] + standard[:, 1] + rng.normal(0, 0.5, 90) > 0.0
+    selector, _ = fit_selector(features, gold, np.arange(90) // 3, gold_total=int(gold.sum()))
+    expected = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=5000)).fit(features, gold).predict_proba(features)[:, 1]
+    assert np.allclose(selector.probabilities(features), expected, atol=1e-9)
+
+
+@pytest.mark.parametrize("older", ["no selector", "selector of fewer features"])
+def test_a_trained_card_of_an_older_recipe_is_refused(tiny_model, tmp_path, encoder, older):
+    """A card the current code cannot read is refused on load, and choose_verifier passes over it."""
     report, _ = tiny_model
     old = tmp_path / report.version
     shutil.copytree(report.path, old)
     card = json.loads((old / CARD_FILE).read_text())
-    del card["selector"]
+    if older == "no selector":
+        del card["selector"]
+    else:
+        card["selector"].update(features=list(SELECTOR_FEATURES[:4]), weights=card["selector"]["weights"][:4])
+    card["validation"]["trained"]["abstract_label_only"]["f1"] = 0.99
     (old / CARD_FILE).write_text(json.dumps(card))
     with pytest.raises(ValueError, match="retrain the verifier"):
         TrainedVerifier(old)
+    assert choose_verifier(tmp_path, encoder).verifier.name == "baseline"
 
 
 def test_choose_verifier_needs_a_validation_win(tiny_model, tmp_path, encoder):

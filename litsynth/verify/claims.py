@@ -76,7 +76,7 @@ def verify_claims(
             "grounding_score": grounded.score,
         }
         if hits:
-            verdicts = verifier.predict([claim.text] * len(hits), [h.passage.text for h in hits], [RetrievalSignal.from_hit(h) for h in hits])
+            verdicts = verifier.predict([claim.text] * len(hits), [h.passage.text for h in hits], RetrievalSignal.from_hits(hits))
             decisive = [(v, h) for v, h in zip(verdicts, hits) if v.label != "not_enough_evidence"]
             verdict, hit = max(decisive, key=lambda vh: vh[0].confidence) if decisive else (verdicts[0], hits[0])
             row.update(

@@ -3,7 +3,10 @@
 Retrieval (:class:`EvidenceRetriever`): BM25 (DuckDB fts) and dense cosine (a catalog text
 encoder) rank the passages, reciprocal-rank fusion (k = 60) combines them. Passages of
 ``exclude_paper_id`` are removed *before* ranking, so a paper never verifies its own claim
-and never takes a rank away from independent evidence.
+and never takes a rank away from independent evidence. Each hit also says how much of the
+claim it mentions (:class:`TermWeights`: the IDF-weighted share of the claim's content terms,
+in the passage and in its best sentence): an on-topic passage that never names the claim's
+specific entity is rarely evidence for it.
 
 Stance cues shared by grounding, the baseline verifier and training augmentation: negation
 words, up/down direction words (one vocabulary of antonym pairs), and numbers parsed by
@@ -21,14 +24,16 @@ Grounding rule (:func:`grounding`), checking a claim against the passage it was 
 
 from __future__ import annotations
 
+import math
 import re
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 
-from litsynth.claims import parse_quantities
+from litsynth.claims import content_terms, parse_quantities
 from litsynth.embeddings import Encoder
 from litsynth.retrieval.bm25 import BM25Index, BM25Params
 from litsynth.retrieval.fusion import ranks, reciprocal_rank_fusion
@@ -118,15 +123,43 @@ class Passage:
     text: str
 
 
+class TermWeights:
+    """Inverse document frequencies of content terms (:func:`litsynth.claims.content_terms`)
+    over the searched passages, so a claim's rare terms (a gene, a named method) weigh more than
+    its common ones when measuring how much of the claim a text mentions."""
+
+    def __init__(self, texts: Iterable[str]) -> None:
+        self._documents = 0
+        self._frequency: Counter[str] = Counter()
+        for text in texts:
+            self._documents += 1
+            self._frequency.update(content_terms(text))
+
+    def idf(self, term: str) -> float:
+        """log((N + 1) / (df + 1)): a term no passage holds weighs most."""
+        return math.log((self._documents + 1) / (self._frequency[term] + 1))
+
+    def coverage(self, claim: str, texts: Sequence[str]) -> list[float]:
+        """Per text, the IDF-weighted share of the claim's content terms it contains, in [0, 1]."""
+        wanted = {term: self.idf(term) for term in content_terms(claim)}
+        total = sum(wanted.values())
+        if total <= 0:
+            return [0.0] * len(texts)
+        return [sum(wanted[t] for t in wanted.keys() & content_terms(text)) / total for text in texts]
+
+
 @dataclass(frozen=True)
 class Hit:
-    """One retrieved passage: fused RRF score and rank, and each ranker's own score."""
+    """One retrieved passage: fused RRF score and rank, each ranker's own score, and how much
+    of the claim the passage and its best sentence mention (:meth:`TermWeights.coverage`)."""
 
     passage: Passage
     score: float
     rank: int
     bm25: float | None  # None: no query term in the passage
     dense: float  # cosine of claim and passage
+    term_coverage: float = 0.0
+    sentence_term_coverage: float = 0.0
 
 
 class EvidenceRetriever:
@@ -152,6 +185,7 @@ class EvidenceRetriever:
         self._paper_ids = np.array([p.paper_id for p in passages], dtype=object)
         self._bm25 = BM25Index([(p.passage_id, p.text) for p in passages], bm25_params)
         self._index = {pid: i for i, pid in enumerate(ids)}
+        self.term_weights = TermWeights(p.text for p in passages)
 
     def search(self, claim_text: str, *, exclude_paper_id: str | None, k: int = 3) -> list[Hit]:
         """The ``k`` best passages, fused rank first; ``exclude_paper_id`` None excludes nothing."""
@@ -168,16 +202,12 @@ class EvidenceRetriever:
         }
         fused = reciprocal_rank_fusion([ranks(bm25), ranks(dense)], k=RRF_K)
         best = sorted(ranks(fused).items(), key=lambda item: item[1])[:k]
-        return [
-            Hit(
-                passage=self.passages[self._index[pid]],
-                score=fused[pid],
-                rank=rank,
-                bm25=bm25.get(pid),
-                dense=float(cosine[self._index[pid]]),
-            )
-            for pid, rank in best
-        ]
+        hits = []
+        for pid, rank in best:
+            passage = self.passages[self._index[pid]]
+            whole, *per_sentence = self.term_weights.coverage(claim_text, [passage.text, *sentence_texts(passage.text)])
+            hits.append(Hit(passage, fused[pid], rank, bm25.get(pid), float(cosine[self._index[pid]]), whole, max(per_sentence)))
+        return hits
 
     def close(self) -> None:
         self._bm25.close()

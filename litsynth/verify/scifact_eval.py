@@ -214,7 +214,7 @@ def verify_hits(
     claims: Sequence[SciFactClaim], hits: Mapping[int, list[Hit]], corpus: Mapping[str, Abstract], verifier: Verifier
 ) -> dict[int, list[Scored]]:
     """The verifier's verdicts on every retrieved (claim, abstract) pair, in one batch."""
-    rows = [(c, h, RetrievalSignal.from_hit(h)) for c in claims for h in hits[c.id]]
+    rows = [(c, h, signal) for c in claims for h, signal in zip(hits[c.id], RetrievalSignal.from_hits(hits[c.id]))]
     verdicts = verifier.predict(
         [c.claim for c, _, _ in rows],
         [corpus[h.passage.paper_id].evidence_text for _, h, _ in rows],

@@ -37,9 +37,11 @@ Recipe (choices follow the lessons of the verifier probe in DESIGN.md):
 - calibration: one temperature fitted by NLL on the development pairs; ECE and NLL before and
   after are measured on the validation pairs.
 - evidence selector (:class:`EvidenceSelector`, the trivial baseline's lesson: label few
-  abstracts): a logistic regression on the *training* claims' retrieved abstracts (is it a gold
-  evidence abstract?) over retrieval cosine, fused rank, lexical match and best-sentence cosine;
-  its threshold maximises abstract-level evidence F1 on out-of-fold probabilities (5 folds by
+  abstracts): a logistic regression (standardised features) on the *training* claims' retrieved
+  abstracts (is it a gold evidence abstract?) over retrieval cosine, fused rank, lexical match,
+  best-sentence cosine, the hit's cosine and BM25 score relative to the claim's other hits, and
+  the IDF-weighted share of the claim's terms in the abstract and its best sentence; its
+  threshold maximises abstract-level evidence F1 on out-of-fold probabilities (5 folds by
   claim). Nothing about it is tuned on the validation claims, which only score the result.
 
 A version is the content hash of the data files, the backbone weights and the
@@ -107,7 +109,7 @@ from litsynth.verify.verifiers import (
 
 log = logging.getLogger(__name__)
 
-RECIPE = 7  # bump when pair building or the model changes, so old versions are not reused
+RECIPE = 8  # bump when pair building or the model changes, so old versions are not reused
 NEGATIVE_DOCS = 5  # retrieved abstracts per training claim searched for NEI sentences
 GOLD_DOC_NEGATIVES = 2  # non-rationale sentences per gold abstract
 OTHER_NEGATIVES = 3  # sentences from non-evidence abstracts per claim
@@ -370,10 +372,10 @@ def selector_rows(claims: Sequence[SciFactClaim], corpus: Mapping[str, Abstract]
     features, gold, groups = [], [], []
     for claim in claims:
         claim_vector = token_encoder.embed([claim.claim])[0]
-        for hit in hits[claim.id]:
+        for hit, signal in zip(hits[claim.id], RetrievalSignal.from_hits(hits[claim.id])):
             sentences = corpus[hit.passage.paper_id].sentences or (corpus[hit.passage.paper_id].title,)
             best = float((token_encoder.embed(list(sentences)) @ claim_vector).max())
-            features.append(EvidenceSelector.features(RetrievalSignal.from_hit(hit), best))
+            features.append(EvidenceSelector.features(signal, best))
             gold.append(hit.passage.paper_id in claim.evidence)
             groups.append(claim.id)
     return np.array(features, dtype=np.float64), np.array(gold, dtype=bool), np.array(groups)
@@ -386,13 +388,17 @@ def _evidence_f1(chosen: np.ndarray, gold: np.ndarray, gold_total: int) -> float
 
 
 def fit_selector(features: np.ndarray, gold: np.ndarray, groups: np.ndarray, gold_total: int) -> tuple[EvidenceSelector, dict]:
-    """Logistic regression and its threshold (best out-of-fold evidence F1), from training claims only."""
+    """Logistic regression and its threshold (best out-of-fold evidence F1), from training claims
+    only. Features are standardised before the (L2-regularised) fit, so the penalty treats
+    cosines and shares alike; the scaling is folded back into the saved weights."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import roc_auc_score
     from sklearn.model_selection import GroupKFold
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
 
     def model():
-        return LogisticRegression(C=1.0, max_iter=5000)
+        return make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=5000))
 
     if not (gold.any() and not gold.all()):
         raise ValueError("the selector needs retrieved abstracts that are evidence and ones that are not; use more training claims")
@@ -407,7 +413,9 @@ def fit_selector(features: np.ndarray, gold: np.ndarray, groups: np.ndarray, gol
     candidates = np.round(np.arange(0.05, 0.951, 0.025), 3)
     threshold = float(max(candidates, key=lambda t: (_evidence_f1(out_of_fold >= t, gold, gold_total), t)))
     fitted = model().fit(features, gold)
-    selector = EvidenceSelector(tuple(float(w) for w in fitted.coef_[0]), float(fitted.intercept_[0]), threshold)
+    scaler, regression = fitted[0], fitted[1]
+    weights = regression.coef_[0] / scaler.scale_
+    selector = EvidenceSelector(tuple(float(w) for w in weights), float(regression.intercept_[0] - weights @ scaler.mean_), threshold)
     report = {
         "features": list(SELECTOR_FEATURES), "weights": list(selector.weights), "bias": selector.bias, "threshold": threshold,
         "training_abstracts": int(len(gold)), "training_evidence_abstracts": int(gold.sum()),

@@ -33,7 +33,7 @@ import numpy as np
 from litsynth.embeddings import Encoder
 from litsynth.ids import sha256_hex
 from litsynth.text import split_sentences
-from litsynth.verify.evidence import direction_conflict, is_negated, numeric_conflict
+from litsynth.verify.evidence import Hit, direction_conflict, is_negated, numeric_conflict
 
 Label = Literal["supported", "contradicted", "not_enough_evidence"]
 SUPPORTED, CONTRADICTED, NEI = "supported", "contradicted", "not_enough_evidence"
@@ -54,16 +54,35 @@ DIRECTION_MISMATCH = 0.40  # "increases" against "decreased": weak for the same 
 
 @dataclass(frozen=True)
 class RetrievalSignal:
-    """What the retriever knows about one (claim, passage) pair, for deciding whether to label it."""
+    """What the retriever knows about one (claim, passage) pair, for deciding whether to label it.
+    The defaults describe a lone hit that mentions every claim term."""
 
     dense: float  # cosine of claim and passage
     rank: int = 1  # fused rank among the claim's retrieved passages, 1 = best
     lexical_match: bool = True  # BM25 found a query term in the passage
+    dense_gap: float = 0.0  # the claim's best retrieved cosine minus this one
+    dense_margin: float = 0.0  # this cosine minus the best of the claim's other retrieved passages (0: none)
+    bm25_share: float = 1.0  # BM25 score over the best BM25 score among the claim's retrieved passages
+    term_coverage: float = 1.0  # IDF-weighted share of the claim's terms in the passage
+    sentence_term_coverage: float = 1.0  # the same in the passage's best sentence
 
     @classmethod
-    def from_hit(cls, hit) -> "RetrievalSignal":
-        """From a :class:`litsynth.verify.evidence.Hit`."""
-        return cls(float(hit.dense), int(hit.rank), hit.bm25 is not None)
+    def from_hits(cls, hits: Sequence[Hit]) -> list["RetrievalSignal"]:
+        """One signal per hit of one claim's search; the relative fields compare it with the others."""
+        dense = [h.dense for h in hits]
+        best_bm25 = max((h.bm25 or 0.0 for h in hits), default=0.0)
+        signals = []
+        for i, hit in enumerate(hits):
+            others = dense[:i] + dense[i + 1 :]
+            signals.append(cls(
+                float(hit.dense), int(hit.rank), hit.bm25 is not None,
+                dense_gap=max(dense) - hit.dense,
+                dense_margin=hit.dense - max(others) if others else 0.0,
+                bm25_share=(hit.bm25 or 0.0) / best_bm25 if best_bm25 > 0 else 0.0,
+                term_coverage=hit.term_coverage,
+                sentence_term_coverage=hit.sentence_term_coverage,
+            ))
+        return signals
 
 
 @dataclass(frozen=True)
@@ -86,14 +105,18 @@ class Gate:
 # gate tuned jointly with nothing else; see bench/results/verify_scifact.json.
 BASELINE_GATE = Gate(min_retrieval_score=0.475, min_evidence_probability=0.7)
 
-SELECTOR_FEATURES = ("dense", "best_sentence_cosine", "inverse_rank", "no_lexical_match")
+SELECTOR_FEATURES = (
+    "dense", "best_sentence_cosine", "inverse_rank", "no_lexical_match",
+    "dense_gap", "dense_margin", "bm25_share", "term_coverage", "sentence_term_coverage",
+)
 
 
 @dataclass(frozen=True)
 class EvidenceSelector:
     """Is a retrieved passage evidence on the claim at all (either stance)? A logistic
-    regression over :data:`SELECTOR_FEATURES`, all of them portable across corpora (cosines and
-    ranks, no raw BM25 scores); a passage is labelled when P(evidence) >= ``threshold``.
+    regression over :data:`SELECTOR_FEATURES`, all of them portable across corpora (cosines,
+    ranks, shares of the claim's best hit and of its IDF-weighted terms; no raw BM25 scores); a
+    passage is labelled when P(evidence) >= ``threshold``.
 
     On SciFact validation claims it separates gold evidence abstracts from the other retrieved
     ones far better than the retrieval cosine alone (ROC AUC recorded in the model card)."""
@@ -104,7 +127,10 @@ class EvidenceSelector:
 
     @staticmethod
     def features(retrieval: RetrievalSignal, best_sentence_cosine: float) -> list[float]:
-        return [retrieval.dense, best_sentence_cosine, 1.0 / max(retrieval.rank, 1), float(not retrieval.lexical_match)]
+        return [
+            retrieval.dense, best_sentence_cosine, 1.0 / max(retrieval.rank, 1), float(not retrieval.lexical_match),
+            retrieval.dense_gap, retrieval.dense_margin, retrieval.bm25_share, retrieval.term_coverage, retrieval.sentence_term_coverage,
+        ]
 
     def probability(self, retrieval: RetrievalSignal, best_sentence_cosine: float) -> float:
         return float(self.probabilities(np.array([self.features(retrieval, best_sentence_cosine)]))[0])
@@ -410,6 +436,17 @@ def backbone_source(backbone: str) -> str:
 CURRENT_CARD_KEYS = ("selector", "stance", "cross_encoder")  # what a card of the current training recipe holds
 
 
+def card_problem(card: dict) -> str | None:
+    """Why a model card cannot be loaded by this version of the code (an older recipe), or None."""
+    missing = [key for key in CURRENT_CARD_KEYS if key not in card]
+    if missing:
+        return f"no {', '.join(map(repr, missing))}"
+    features = card["selector"].get("features")
+    if features != list(SELECTOR_FEATURES):
+        return f"its evidence selector reads {features}, this version reads {list(SELECTOR_FEATURES)}"
+    return None
+
+
 @dataclass
 class TrainedVerifier:
     """A saved model version (``<model_dir>/<version>/``): the trained upper layers and
@@ -427,9 +464,9 @@ class TrainedVerifier:
         self.path = Path(self.path)
         self.card = json.loads((self.path / CARD_FILE).read_text(encoding="utf-8"))
         self.temperature = float(self.card["calibration"]["temperature"])
-        missing = [key for key in CURRENT_CARD_KEYS if key not in self.card]
-        if missing:
-            raise ValueError(f"{self.path / CARD_FILE}: no {', '.join(map(repr, missing))} (a model of an older recipe); retrain the verifier")
+        problem = card_problem(self.card)
+        if problem:
+            raise ValueError(f"{self.path / CARD_FILE}: {problem} (a model of an older recipe); retrain the verifier")
         recorded = self.card["selector"]
         self.selector = EvidenceSelector(tuple(recorded["weights"]), float(recorded["bias"]), float(recorded["threshold"]))
         self.gate = self.selector.gate(float(self.card["stance"]["contradiction_share"]))
@@ -506,7 +543,7 @@ def choose_verifier(model_dir: Path, encoder: Encoder) -> Choice:
     """The trained verifier with the best recorded validation F1 if it beats the baseline's
     (measured on the same validation claims, recorded in the same card); else the baseline."""
     cards = [(json.loads(p.read_text(encoding="utf-8")), p.parent) for p in sorted(Path(model_dir).glob(f"*/{CARD_FILE}"))]
-    scored = [(recorded_f1(card, "trained"), recorded_f1(card, "baseline"), path) for card, path in cards if {"validation", *CURRENT_CARD_KEYS} <= card.keys()]
+    scored = [(recorded_f1(card, "trained"), recorded_f1(card, "baseline"), path) for card, path in cards if "validation" in card and not card_problem(card)]
     if not scored:
         return Choice(BaselineVerifier(encoder), f"no trained model with validation metrics in {model_dir}")
     trained_f1, baseline_f1, path = max(scored, key=lambda row: row[0])
