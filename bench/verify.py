@@ -52,7 +52,12 @@ def table(card: dict) -> str:
         "|---|---|---|---|---|---|---|",
     ]
     selector = card["selector"]
-    lines.append(_row(f"trained (evidence selector P>={selector['threshold']}, from training claims only)", validation["trained"]))
+    interval = validation["trained"]["abstract_label_only_f1_interval"]
+    lines.append(_row(
+        f"trained (evidence selector P>={selector['threshold']}, from training claims only; "
+        f"F1 {interval['level']:.0%} bootstrap interval over claims {interval['low']:.3f}–{interval['high']:.3f})",
+        validation["trained"],
+    ))
     lines.append(_row("baseline, constant gate (BASELINE_GATE)", validation["baseline_constant_gate"]))
     gate = validation["baseline"]["gate"]
     lines.append(_row(f"baseline, gate tuned on these claims (cos>={gate['min_retrieval_score']}, P(ev)>={gate['min_evidence_probability']})", validation["baseline"]))

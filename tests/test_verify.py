@@ -19,6 +19,7 @@ from litsynth.verify.scifact_eval import (
     SciFactClaim,
     evaluate_scifact,
     is_validation,
+    label_only_interval,
     load_claims,
     score_predictions,
     split_claims,
@@ -319,6 +320,30 @@ def test_length_batches_cover_every_pair_once_with_little_padding():
     assert padded < 0.75 * padded_random
 
 
+def test_label_only_interval_is_a_bootstrap_over_claims():
+    """Claims that all score alike give no spread; mixed claims give an interval around the
+    point F1 (0.5 for the hand-computed case above), reproducible for a seed."""
+    alike = [_claim(i, {f"{i}0": [({1}, SUPPORTED)], f"{i}1": [({2}, CONTRADICTED)]}) for i in (1, 2, 3)]
+    one_right = {c.id: {f"{c.id}0": Prediction(SUPPORTED, (1,)), f"{c.id}9": Prediction(SUPPORTED, (0,))} for c in alike}
+    flat = label_only_interval(alike, one_right)
+    assert flat["low"] == flat["high"] == pytest.approx(0.5)  # every draw: 2 * 3 / (6 + 6)
+    claims = [
+        _claim(1, {"10": [({1}, SUPPORTED)], "11": [({0, 2}, CONTRADICTED)]}),
+        _claim(2, {"20": [({4}, CONTRADICTED)]}),
+        _claim(3, {}),
+    ]
+    predictions = {
+        1: {"10": Prediction(SUPPORTED, (1,)), "11": Prediction(SUPPORTED, (0, 2))},
+        2: {"20": Prediction(CONTRADICTED, (4,)), "21": Prediction(CONTRADICTED, (0,))},
+        3: {"30": Prediction(SUPPORTED, (0,))},
+    }
+    assert score_predictions(claims, predictions)["abstract_label_only"]["f1"] == pytest.approx(0.5)
+    interval = label_only_interval(claims, predictions, samples=500, seed=3)
+    assert 0.0 <= interval["low"] < 0.5 < interval["high"] <= 1.0 and interval["samples"] == 500
+    assert label_only_interval(claims, predictions, samples=500, seed=3) == interval
+    assert label_only_interval([], {})["samples"] == 0
+
+
 def test_nothing_predicted_scores_zero_without_dividing_by_zero():
     metrics = score_predictions([_claim(1, {"10": [({0}, SUPPORTED)]})], {1: {"10": Prediction(NEI)}})
     assert metrics["abstract_label_only"] == {"precision": 0.0, "recall": 0.0, "f1": 0.0, "correct": 0, "predicted": 0, "gold": 1}
@@ -357,6 +382,7 @@ def test_evaluate_scifact_uses_open_retrieval_and_the_validation_split(tmp_path,
     assert metrics["claims"] == len(validation)
     assert metrics["retrieval_recall"] == 1.0
     assert metrics["abstract_label_only"]["f1"] == 1.0 and metrics["sentence_selection_label"]["f1"] == 1.0
+    assert (metrics["abstract_label_only_f1_interval"]["low"], metrics["abstract_label_only_f1_interval"]["high"]) == (1.0, 1.0)
 
 
 # --- split, calibration, training ---------------------------------------------------------

@@ -158,8 +158,8 @@ class Hit:
     rank: int
     bm25: float | None  # None: no query term in the passage
     dense: float  # cosine of claim and passage
-    term_coverage: float = 0.0
-    sentence_term_coverage: float = 0.0
+    term_coverage: float  # IDF-weighted share of the claim's content terms in the passage
+    sentence_term_coverage: float  # the same in the passage's best sentence
 
 
 class EvidenceRetriever:

@@ -73,6 +73,7 @@ from litsynth.verify.scifact_eval import (
     corpus_retriever,
     cross_fitted,
     default_encoder,
+    label_only_interval,
     load_claims,
     load_corpus,
     retrieval_recall,
@@ -564,7 +565,11 @@ def train_verifier(
     card["stance"] = stance_prior_share(train_claims)
     (staging / CARD_FILE).write_text(json.dumps(card, indent=2), encoding="utf-8")
     trained = TrainedVerifier(staging, token_encoder=token_encoder)
-    trained_metrics = score_predictions(validation_claims, to_predictions(verify_hits(validation_claims, validation_hits, corpus, trained), corpus))
+    trained_predictions = to_predictions(verify_hits(validation_claims, validation_hits, corpus, trained), corpus)
+    trained_metrics = {
+        **score_predictions(validation_claims, trained_predictions),
+        "abstract_label_only_f1_interval": label_only_interval(validation_claims, trained_predictions),
+    }
     _, baseline_tuned = _validate(validation_claims, corpus, validation_hits, BaselineVerifier(encoder))
     baseline_constant = score_predictions(
         validation_claims, to_predictions(verify_hits(validation_claims, validation_hits, corpus, BaselineVerifier(encoder)), corpus)
