@@ -539,6 +539,8 @@ def test_cli_writes_metrics_json(tiny_scifact, tmp_path):
     metrics = json.loads(out.read_text())
     assert metrics["claims"] == 16 and metrics["verifier"] == "baseline"
     assert set(metrics["abstract_label_only"]) >= {"precision", "recall", "f1"}
+    interval = metrics["abstract_label_only_f1_interval"]
+    assert interval["low"] <= metrics["abstract_label_only"]["f1"] <= interval["high"] and interval["samples"] == 2000
     missing = parser.parse_args(["verify", "--claims", str(tmp_path / "nope.jsonl"), "--corpus", str(corpus), "--out", str(out)])
     assert cli_verify.run(missing) == 2
 
