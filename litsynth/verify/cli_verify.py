@@ -64,5 +64,9 @@ def run(args: argparse.Namespace) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(metrics, indent=2), encoding="utf-8")
     f1 = metrics["abstract_label_only"]["f1"]
-    print(f"litsynth eval verify: {choice.verifier.name} on {metrics['claims']} claims: abstract label-only F1 {f1:.3f} -> {args.out}")
+    interval = metrics["abstract_label_only_f1_interval"]
+    print(
+        f"litsynth eval verify: {choice.verifier.name} on {metrics['claims']} claims: abstract label-only F1 {f1:.3f} "
+        f"({interval['level']:.0%} bootstrap interval over claims {interval['low']:.3f}-{interval['high']:.3f}) -> {args.out}"
+    )
     return 0
