@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from litsynth.config import Settings  # noqa: E402
-from litsynth.verify.scifact_eval import default_encoder  # noqa: E402
+from litsynth.verify.scifact_eval import default_encoder, describe_interval  # noqa: E402
 from litsynth.verify.train import train_verifier  # noqa: E402
 from litsynth.verify.verifiers import BASELINE_GATE, choose_verifier, import_torch  # noqa: E402
 
@@ -52,10 +52,9 @@ def table(card: dict) -> str:
         "|---|---|---|---|---|---|---|",
     ]
     selector = card["selector"]
-    interval = validation["trained"]["abstract_label_only_f1_interval"]
     lines.append(_row(
         f"trained (evidence selector P>={selector['threshold']}, from training claims only; "
-        f"F1 {interval['level']:.0%} bootstrap interval over claims {interval['low']:.3f}–{interval['high']:.3f})",
+        f"F1 {describe_interval(validation['trained']['abstract_label_only_f1_interval'])})",
         validation["trained"],
     ))
     lines.append(_row("baseline, constant gate (BASELINE_GATE)", validation["baseline_constant_gate"]))

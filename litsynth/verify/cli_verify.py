@@ -42,7 +42,7 @@ def _verifier(kind: str, model_dir: Path, encoder):
 
 def run(args: argparse.Namespace) -> int:
     from litsynth.config import Settings, project_root
-    from litsynth.verify.scifact_eval import default_encoder, evaluate_scifact
+    from litsynth.verify.scifact_eval import default_encoder, describe_interval, evaluate_scifact
 
     for path in (args.claims, args.corpus):
         if not path.is_file():
@@ -64,9 +64,8 @@ def run(args: argparse.Namespace) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(metrics, indent=2), encoding="utf-8")
     f1 = metrics["abstract_label_only"]["f1"]
-    interval = metrics["abstract_label_only_f1_interval"]
     print(
         f"litsynth eval verify: {choice.verifier.name} on {metrics['claims']} claims: abstract label-only F1 {f1:.3f} "
-        f"({interval['level']:.0%} bootstrap interval over claims {interval['low']:.3f}-{interval['high']:.3f}) -> {args.out}"
+        f"({describe_interval(metrics['abstract_label_only_f1_interval'])}) -> {args.out}"
     )
     return 0

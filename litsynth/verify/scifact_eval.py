@@ -190,6 +190,11 @@ def label_only_interval(claims: Sequence[SciFactClaim], predictions: Predictions
     return {"low": float(low), "high": float(high), "level": level, "samples": samples}
 
 
+def describe_interval(interval: Mapping) -> str:
+    """``label_only_interval``'s result as people read it: "95% bootstrap interval over claims 0.41–0.61"."""
+    return f"{interval['level']:.0%} bootstrap interval over claims {interval['low']:.3f}–{interval['high']:.3f}"
+
+
 # --- open retrieval -----------------------------------------------------------------------
 
 
