@@ -2,7 +2,7 @@
 
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
-from litsynth.evaluation.beir import BeirFormatError
+from litsynth.datafiles import DataFormatError
 from litsynth.evaluation.benchmarks import (
     BEIR_METRICS,
     IMAGE_TEXT_METRICS,
@@ -68,7 +68,7 @@ def beir_benchmark(context: AssetExecutionContext, project: Project, warehouse: 
                 con, folder, split, spec, catalog, encoder_for,
                 progress=lambda done, total: context.log.info(f"{spec.id}: embedded {done}/{total} new documents"),
             )
-    except (ModelUnavailable, BeirFormatError, FileNotFoundError) as exc:
+    except (ModelUnavailable, DataFormatError, FileNotFoundError) as exc:
         rows = benchmark_rows(beir_benchmark_name(folder, split), spec, None, names=BEIR_METRICS, reason=str(exc))
     return _write(context, warehouse, beir_benchmark_name(folder, split), rows)
 

@@ -282,7 +282,6 @@ def main(argv: list[str] | None = None) -> int:
         log(f"faiss efSearch={ef}: recall {faiss_sweep[ef]['recall@10']:.3f}, median {faiss_sweep[ef]['median_ms']:.3f} ms")
 
     exact_med = median(exact_lat)
-    default_ef = args.ef_search[0]
     reaching = [ef for ef in args.ef_search if sweep[ef]["recall@10"] >= TARGET_RECALL]
     best_ef = reaching[0] if reaching else max(args.ef_search, key=lambda ef: sweep[ef]["recall@10"])
     speedup_default = exact_med / median(hnsw_lat)

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from litsynth.config import load_catalog
+from litsynth.datafiles import DataFormatError
 from litsynth.evaluation import cli_retrieval
-from litsynth.evaluation.beir import BeirDataset, BeirFormatError, document_text, evaluate_model, load_beir
+from litsynth.evaluation.beir import BeirDataset, document_text, evaluate_model, load_beir
 
 ROOT = Path(__file__).resolve().parents[1]
 CATALOG = load_catalog(ROOT / "models.yaml")
@@ -80,16 +81,16 @@ def test_loads_standard_beir_folder(tiny_beir):
 )
 def test_malformed_files_name_the_problem(tiny_beir, file, content, message):
     (tiny_beir / file).write_text(content, encoding="utf-8")
-    with pytest.raises(BeirFormatError, match=message):
+    with pytest.raises(DataFormatError, match=message):
         load_beir(tiny_beir)
 
 
 def test_missing_files_name_the_fix(tiny_beir, tmp_path):
-    with pytest.raises(BeirFormatError, match=r"dev\.tsv: file not found. Fix: give a split"):
+    with pytest.raises(DataFormatError, match=r"dev\.tsv: file not found. Fix: give a split"):
         load_beir(tiny_beir, "dev")
     empty = tmp_path / "empty" / "beir"
     empty.mkdir(parents=True)
-    with pytest.raises(BeirFormatError, match="no corpus.jsonl"):
+    with pytest.raises(DataFormatError, match="no corpus.jsonl"):
         load_beir(empty)
 
 

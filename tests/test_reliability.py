@@ -727,9 +727,9 @@ def test_malicious_values_are_stored_verbatim_and_drop_nothing(tmp_path):
         replace_rows(con, "question_papers", fi.partition_rows(EVIL, 1, 3), {"question_id": EVIL})
         replace_rows(con, "question_papers", fi.partition_rows(EVIL, 2, 2), {"question_id": EVIL})
         with pytest.raises(KeyError, match="no column"):
-            replace_rows(con, "question_papers", fi.partition_rows("safe", 1, 1), {f'question_id" = 1; DROP TABLE papers; --': "safe"})
+            replace_rows(con, "question_papers", fi.partition_rows("safe", 1, 1), {'question_id" = 1; DROP TABLE papers; --': "safe"})
         with pytest.raises(KeyError, match="not in the warehouse schema"):
-            replace_rows(con, f'papers"; DROP TABLE papers; --', fi.partition_rows("safe", 1, 1))
+            replace_rows(con, 'papers"; DROP TABLE papers; --', fi.partition_rows("safe", 1, 1))
         rows = con.execute("SELECT question_id, count(*) FROM question_papers GROUP BY ALL ORDER BY ALL").fetchall()
         tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
     assert rows == [("safe", 3), (EVIL, 2)]

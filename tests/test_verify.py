@@ -12,15 +12,12 @@ import numpy as np
 import pytest
 
 from litsynth.verify.evidence import EvidenceRetriever, Hit, Passage, TermWeights, grounding, numeric_conflict
+from litsynth.verify.scifact_data import Abstract, Rationale, SciFactClaim, load_claims
 from litsynth.verify.scifact_eval import (
-    Abstract,
     Prediction,
-    Rationale,
-    SciFactClaim,
     evaluate_scifact,
     is_validation,
     label_only_interval,
-    load_claims,
     score_predictions,
     split_claims,
 )

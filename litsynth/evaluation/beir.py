@@ -19,15 +19,15 @@ Models are run the standard BEIR/MTEB way, so published scores are reproducible:
 from __future__ import annotations
 
 import csv
-import json
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from litsynth.config import ModelCatalog, ModelSpec
+from litsynth.datafiles import DataFormatError, jsonl_records, required_field
 from litsynth.evaluation.metrics import Qrels, Run, ranking, retrieval_metrics
 from litsynth.retrieval.bm25 import BM25Index, BM25Params
 from litsynth.retrieval.fusion import ranks, reciprocal_rank_fusion
@@ -39,12 +39,9 @@ from litsynth.retrieval.fusion import ranks, reciprocal_rank_fusion
 # defaults stay and benchmark and pipeline rank alike.
 BEIR_BM25 = BM25Params()
 RRF_K = 60
+BEIR_FOLDER = "a BEIR folder (corpus.jsonl, queries.jsonl, qrels/)"
 RECALL_KS = (1, 5, 10)
 EXTRA_RECALL_KS = (100,)
-
-
-class BeirFormatError(ValueError):
-    """A benchmark file that cannot be read; the message names the file, the line or field, and the fix."""
 
 
 @dataclass(frozen=True)
@@ -61,69 +58,42 @@ class EvalResult:
     seconds: float
 
 
-def _records(path: Path) -> Iterator[tuple[int, dict]]:
-    """(line number, JSON object) for every non-blank line of a JSONL file."""
-    try:
-        lines = path.read_text(encoding="utf-8").split("\n")
-    except FileNotFoundError as exc:
-        raise BeirFormatError(f"{path}: file not found. Fix: point at a BEIR folder (corpus.jsonl, queries.jsonl, qrels/)") from exc
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except ValueError as exc:
-            raise BeirFormatError(f"{path}: line {number}: not valid JSON ({exc}). Fix: one JSON object per line") from exc
-        if not isinstance(record, dict):
-            raise BeirFormatError(f"{path}: line {number}: expected a JSON object, got {type(record).__name__}")
-        yield number, record
-
-
-def _field(path: Path, number: int, record: dict, name: str, kind: type | tuple[type, ...]) -> object:
-    value = record.get(name)
-    if not isinstance(value, kind) or isinstance(value, bool):
-        wanted = " or ".join(k.__name__ for k in (kind if isinstance(kind, tuple) else (kind,)))
-        got = "missing" if name not in record else f"a {type(value).__name__}"
-        raise BeirFormatError(f"{path}: line {number}: field {name!r} must be a {wanted}, but is {got}")
-    return value
-
-
 def _document(path: Path, number: int, record: dict) -> tuple[str, str, str]:
     """(doc id, title, text) of a BEIR (``_id``) or SciFact (``doc_id``) corpus record."""
     if "_id" in record:
-        doc_id = _field(path, number, record, "_id", (str, int))
-        text = _field(path, number, record, "text", str)
+        doc_id = required_field(path, number, record, "_id", (str, int))
+        text = required_field(path, number, record, "text", str)
     elif "doc_id" in record:
-        doc_id = _field(path, number, record, "doc_id", (str, int))
-        sentences = _field(path, number, record, "abstract", list)
+        doc_id = required_field(path, number, record, "doc_id", (str, int))
+        sentences = required_field(path, number, record, "abstract", list)
         if not all(isinstance(s, str) for s in sentences):
-            raise BeirFormatError(f"{path}: line {number}: field 'abstract' must be a list of strings")
+            raise DataFormatError(f"{path}: line {number}: field 'abstract' must be a list of strings")
         text = " ".join(sentences)
     else:
-        raise BeirFormatError(f"{path}: line {number}: no '_id' (BEIR) or 'doc_id' (SciFact) field. Fix: give every document an id")
+        raise DataFormatError(f"{path}: line {number}: no '_id' (BEIR) or 'doc_id' (SciFact) field. Fix: give every document an id")
     title = record.get("title") or ""
     if not isinstance(title, str):
-        raise BeirFormatError(f"{path}: line {number}: field 'title' must be a string, but is a {type(title).__name__}")
+        raise DataFormatError(f"{path}: line {number}: field 'title' must be a string, but is a {type(title).__name__}")
     return str(doc_id), title, text
 
 
 def load_corpus(path: Path) -> dict[str, tuple[str, str]]:
     corpus: dict[str, tuple[str, str]] = {}
-    for number, record in _records(path):
+    for number, record in jsonl_records(path, expected=BEIR_FOLDER):
         doc_id, title, text = _document(path, number, record)
         if doc_id in corpus:
-            raise BeirFormatError(f"{path}: line {number}: doc id {doc_id!r} appears twice. Fix: ids must be unique")
+            raise DataFormatError(f"{path}: line {number}: doc id {doc_id!r} appears twice. Fix: ids must be unique")
         corpus[doc_id] = (title, text)
     if not corpus:
-        raise BeirFormatError(f"{path}: no documents")
+        raise DataFormatError(f"{path}: no documents")
     return corpus
 
 
 def load_queries(path: Path) -> dict[str, str]:
     queries: dict[str, str] = {}
-    for number, record in _records(path):
-        query_id = str(_field(path, number, record, "_id", (str, int)))
-        queries[query_id] = _field(path, number, record, "text", str)
+    for number, record in jsonl_records(path, expected=BEIR_FOLDER):
+        query_id = str(required_field(path, number, record, "_id", (str, int)))
+        queries[query_id] = required_field(path, number, record, "text", str)
     return queries
 
 
@@ -133,22 +103,22 @@ def load_qrels(path: Path) -> Qrels:
         rows = list(csv.reader(path.read_text(encoding="utf-8").splitlines(), delimiter="\t", quoting=csv.QUOTE_NONE))
     except FileNotFoundError as exc:
         split = path.stem
-        raise BeirFormatError(f"{path}: file not found. Fix: give a split that exists in {path.parent} (not {split!r})") from exc
+        raise DataFormatError(f"{path}: file not found. Fix: give a split that exists in {path.parent} (not {split!r})") from exc
     if not rows or rows[0][:1] != ["query-id"]:
-        raise BeirFormatError(f"{path}: line 1: expected the header 'query-id<TAB>corpus-id<TAB>score'")
+        raise DataFormatError(f"{path}: line 1: expected the header 'query-id<TAB>corpus-id<TAB>score'")
     qrels: Qrels = {}
     for number, row in enumerate(rows[1:], start=2):
         if not row:
             continue
         if len(row) != 3:
-            raise BeirFormatError(f"{path}: line {number}: expected 3 tab-separated columns (query-id, corpus-id, score), got {len(row)}")
+            raise DataFormatError(f"{path}: line {number}: expected 3 tab-separated columns (query-id, corpus-id, score), got {len(row)}")
         query_id, doc_id, grade = row
         try:
             qrels.setdefault(query_id, {})[doc_id] = int(grade)
         except ValueError as exc:
-            raise BeirFormatError(f"{path}: line {number}: score {grade!r} is not an integer relevance grade") from exc
+            raise DataFormatError(f"{path}: line {number}: score {grade!r} is not an integer relevance grade") from exc
     if not qrels:
-        raise BeirFormatError(f"{path}: no judgements after the header")
+        raise DataFormatError(f"{path}: no judgements after the header")
     return qrels
 
 
@@ -157,14 +127,14 @@ def load_beir(folder: Path, split: str = "test") -> BeirDataset:
     folder = Path(folder)
     corpus_path = next((p for p in (folder / "corpus.jsonl", folder.parent / "corpus.jsonl") if p.is_file()), None)
     if corpus_path is None:
-        raise BeirFormatError(f"{folder}: no corpus.jsonl here or in {folder.parent}. Fix: point at a BEIR folder")
+        raise DataFormatError(f"{folder}: no corpus.jsonl here or in {folder.parent}. Fix: point at a BEIR folder")
     qrels_path = folder / "qrels" / f"{split}.tsv"
     qrels = load_qrels(qrels_path)
     queries_path = folder / "queries.jsonl"
     all_queries = load_queries(queries_path)
     missing = sorted(set(qrels) - set(all_queries))
     if missing:
-        raise BeirFormatError(f"{qrels_path}: query ids {missing[:5]} are not in {queries_path}. Fix: the qrels must judge queries of that file")
+        raise DataFormatError(f"{qrels_path}: query ids {missing[:5]} are not in {queries_path}. Fix: the qrels must judge queries of that file")
     return BeirDataset(load_corpus(corpus_path), {q: all_queries[q] for q in qrels}, qrels)
 
 

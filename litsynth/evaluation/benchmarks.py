@@ -90,7 +90,7 @@ def beir_model_run(con, dataset: BeirDataset, spec: ModelSpec, catalog: ModelCat
 def evaluate_beir_benchmark(
     con: duckdb.DuckDBPyConnection, folder: Path, split: str, spec: ModelSpec, catalog: ModelCatalog, load_encoder: Callable, progress=None
 ) -> pl.DataFrame:
-    """Rows for one model on one BEIR folder (raises ModelUnavailable / BeirFormatError to the caller)."""
+    """Rows for one model on one BEIR folder (raises ModelUnavailable / DataFormatError to the caller)."""
     benchmark = beir_benchmark_name(folder, split)
     if spec.family == "open_clip":
         return benchmark_rows(benchmark, spec, None, names=(), reason="not applicable: image-text model")

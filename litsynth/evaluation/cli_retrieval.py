@@ -31,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
         spec = catalog.get(args.model)
         dataset = load_beir(args.beir, args.split)
         result = evaluate_model(dataset, spec, project_root=root, catalog=catalog)
-    except (ValueError, ModelUnavailable) as exc:  # ConfigError and BeirFormatError are ValueErrors
+    except (ValueError, ModelUnavailable) as exc:  # ConfigError and DataFormatError are ValueErrors
         print(f"litsynth eval retrieval: {exc}", file=sys.stderr)
         return 2
     report = {

@@ -21,8 +21,7 @@ model was trained on.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +33,7 @@ from litsynth.embeddings import Encoder, embed_cached
 from litsynth.ids import sha256_hex
 from litsynth.models.text_encoder import load_text_encoder
 from litsynth.verify.evidence import EvidenceRetriever, Hit, Passage
+from litsynth.verify.scifact_data import Abstract, SciFactClaim, check_claims_against_corpus, load_claims, load_corpus
 from litsynth.verify.verifiers import CONTRADICTED, LABELS, NEI, SUPPORTED, Gate, Label, RetrievalSignal, Verdict, Verifier
 from litsynth.warehouse import apply_schema
 
@@ -41,76 +41,6 @@ RETRIEVAL_MODEL = "minilm-l6"
 DEFAULT_CACHE = "var/cache/verify_embeddings.duckdb"
 MAX_ABSTRACTS = 3
 MAX_SENTENCES = 3
-GOLD_LABELS = {"SUPPORT": SUPPORTED, "CONTRADICT": CONTRADICTED}
-SEPARATOR = "\n\n"  # between abstract sentences: a blank line always ends a sentence (litsynth.text)
-
-
-@dataclass(frozen=True)
-class Rationale:
-    sentences: frozenset[int]
-    label: Label
-
-
-@dataclass(frozen=True)
-class SciFactClaim:
-    id: int
-    claim: str
-    evidence: Mapping[str, tuple[Rationale, ...]]  # doc id -> gold rationales (one label per doc)
-    cited_doc_ids: tuple[str, ...]
-
-    def gold_label(self, doc_id: str) -> Label | None:
-        rationales = self.evidence.get(doc_id)
-        return rationales[0].label if rationales else None
-
-
-@dataclass(frozen=True)
-class Abstract:
-    doc_id: str
-    title: str
-    sentences: tuple[str, ...]
-
-    @property
-    def evidence_text(self) -> str:
-        """What a verifier reads: the abstract's sentences, one per paragraph."""
-        return SEPARATOR.join(self.sentences)
-
-    @property
-    def search_text(self) -> str:
-        return self.title + SEPARATOR + self.evidence_text
-
-    def sentence_indices(self, spans: Iterable[tuple[int, int]]) -> tuple[int, ...]:
-        """Abstract sentence numbers of character spans of ``evidence_text``, in span order."""
-        starts, position = [], 0
-        for sentence in self.sentences:
-            starts.append(position)
-            position += len(sentence) + len(SEPARATOR)
-        found: list[int] = []
-        for start, _ in spans:
-            index = max(i for i, s in enumerate(starts) if s <= start) if starts else 0
-            if index not in found:
-                found.append(index)
-        return tuple(found)
-
-
-def _jsonl(path: Path) -> list[dict]:
-    return [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
-
-
-def load_claims(path: Path) -> list[SciFactClaim]:
-    claims = []
-    for row in _jsonl(path):
-        evidence = {
-            str(doc): tuple(Rationale(frozenset(a["sentences"]), GOLD_LABELS[a["label"]]) for a in annotations)
-            for doc, annotations in row.get("evidence", {}).items()
-        }
-        claims.append(SciFactClaim(int(row["id"]), row["claim"], evidence, tuple(str(d) for d in row.get("cited_doc_ids", []))))
-    return claims
-
-
-def load_corpus(path: Path) -> dict[str, Abstract]:
-    return {str(r["doc_id"]): Abstract(str(r["doc_id"]), r["title"], tuple(r["abstract"])) for r in _jsonl(path)}
-
-
 def is_validation(claim_id: int, fraction: float, salt: str = "scifact-validation") -> bool:
     """Deterministic held-out membership: the claim id's hash, not file order or a random seed.
     A different ``salt`` draws an independent split (the development split inside training)."""
@@ -306,6 +236,40 @@ def select_claims(claims: Sequence[SciFactClaim], split: str, validation_fractio
     return validation if split == "validation" else train
 
 
+def evaluate_claims(
+    claims: Sequence[SciFactClaim],
+    corpus: Mapping[str, Abstract],
+    verifier: Verifier,
+    *,
+    retriever_k: int = MAX_ABSTRACTS,
+    encoder: Encoder | None = None,
+    cache_path: Path | None = None,
+) -> dict:
+    """Open-retrieval SciFact metrics of ``verifier`` on ``claims``."""
+    retriever = corpus_retriever(corpus, encoder or default_encoder(), cache_path)
+    try:
+        hits = retrieve(claims, retriever, retriever_k)
+    finally:
+        retriever.close()
+    predictions = to_predictions(verify_hits(claims, hits, corpus, verifier), corpus)
+    return {
+        "verifier": verifier.name,
+        "retriever_k": retriever_k,
+        "retrieval_recall": retrieval_recall(claims, hits),
+        **score_predictions(claims, predictions),
+        "abstract_label_only_f1_interval": label_only_interval(claims, predictions),
+        "sentence_numbers_apply": all(a.sentences_given for a in corpus.values()),
+    }
+
+
+def load_labelled(claims_path: Path, corpus_path: Path, split: str = "all", validation_fraction: float = 0.2) -> tuple[list[SciFactClaim], dict[str, Abstract]]:
+    """The split's claims and the corpus, checked against each other (raises DataFormatError)."""
+    claims = select_claims(load_claims(claims_path), split, validation_fraction)
+    corpus = load_corpus(corpus_path)
+    check_claims_against_corpus(claims, corpus, claims_path, corpus_path)
+    return claims, corpus
+
+
 def evaluate_scifact(
     claims_path: Path,
     corpus_path: Path,
@@ -318,20 +282,6 @@ def evaluate_scifact(
     cache_path: Path | None = None,
 ) -> dict:
     """Open-retrieval SciFact metrics of ``verifier`` on the chosen split of ``claims_path``."""
-    claims = select_claims(load_claims(claims_path), split, validation_fraction)
-    corpus = load_corpus(corpus_path)
-    retriever = corpus_retriever(corpus, encoder or default_encoder(), cache_path)
-    try:
-        hits = retrieve(claims, retriever, retriever_k)
-    finally:
-        retriever.close()
-    predictions = to_predictions(verify_hits(claims, hits, corpus, verifier), corpus)
-    return {
-        "verifier": verifier.name,
-        "split": split,
-        "validation_fraction": validation_fraction,
-        "retriever_k": retriever_k,
-        "retrieval_recall": retrieval_recall(claims, hits),
-        **score_predictions(claims, predictions),
-        "abstract_label_only_f1_interval": label_only_interval(claims, predictions),
-    }
+    claims, corpus = load_labelled(claims_path, corpus_path, split, validation_fraction)
+    metrics = evaluate_claims(claims, corpus, verifier, retriever_k=retriever_k, encoder=encoder, cache_path=cache_path)
+    return {**metrics, "split": split, "validation_fraction": validation_fraction}

@@ -65,17 +65,16 @@ from pathlib import Path
 import numpy as np
 
 from litsynth.claims import lexical_relevance
+from litsynth.datafiles import DataFormatError
 from litsynth.ids import content_id, sha256_hex
 from litsynth.verify.evidence import DIRECTION_PAIRS, Hit
+from litsynth.verify.scifact_data import Abstract, SciFactClaim
 from litsynth.verify.scifact_eval import (
-    Abstract,
-    SciFactClaim,
     corpus_retriever,
     cross_fitted,
     default_encoder,
     label_only_interval,
-    load_claims,
-    load_corpus,
+    load_labelled,
     retrieval_recall,
     retrieve,
     score_predictions,
@@ -499,8 +498,10 @@ def train_verifier(
         return TrainingReport(version, target, json.loads((target / CARD_FILE).read_text(encoding="utf-8")), reused=True)
 
     started = time.monotonic()
-    claims = load_claims(claims_path)[:max_claims]
-    corpus = load_corpus(corpus_path)
+    claims, corpus = load_labelled(claims_path, corpus_path)
+    claims = claims[:max_claims]
+    if not all(a.sentences_given for a in corpus.values()):
+        raise DataFormatError(f"{corpus_path}: training reads gold rationale sentences by number, so it needs SciFact abstracts as sentence lists ('abstract'), not BEIR text")
     train_claims, validation_claims = split_claims(claims, validation_fraction)
     head_claims, development_claims = split_claims(train_claims, development_fraction, salt="scifact-development")
     encoder = default_encoder()

@@ -1,0 +1,46 @@
+"""Labelled data files (benchmarks, claim sets) read strictly, line by line.
+
+Unlike corpus ingestion, which sets a bad record aside and keeps the rest, a labelled file
+with a bad line stops the load: scores over a silently shortened claim set or qrels would be
+wrong numbers. So every problem is raised at once, naming the file, the line, the field and
+the fix.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+
+class DataFormatError(ValueError):
+    """A labelled data file that cannot be read; the message names the file, the line or field, and the fix."""
+
+
+def jsonl_records(path: Path, *, expected: str) -> Iterator[tuple[int, dict]]:
+    """(line number, JSON object) for every non-blank line; ``expected`` says what the file
+    should be (the fix when it is missing)."""
+    try:
+        lines = Path(path).read_text(encoding="utf-8").split("\n")
+    except FileNotFoundError as exc:
+        raise DataFormatError(f"{path}: file not found. Fix: point at {expected}") from exc
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError as exc:
+            raise DataFormatError(f"{path}: line {number}: not valid JSON ({exc}). Fix: one JSON object per line") from exc
+        if not isinstance(record, dict):
+            raise DataFormatError(f"{path}: line {number}: expected a JSON object, got {type(record).__name__}")
+        yield number, record
+
+
+def required_field(path: Path, number: int, record: dict, name: str, kind: type | tuple[type, ...]) -> object:
+    """``record[name]``, which must be of ``kind`` (never a bool standing in for an int)."""
+    value = record.get(name)
+    if not isinstance(value, kind) or isinstance(value, bool):
+        wanted = " or ".join(k.__name__ for k in (kind if isinstance(kind, tuple) else (kind,)))
+        got = "missing" if name not in record else f"a {type(value).__name__}"
+        raise DataFormatError(f"{path}: line {number}: field {name!r} must be a {wanted}, but is {got}")
+    return value
