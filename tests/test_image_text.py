@@ -294,3 +294,56 @@ def test_cli_offline_without_checkpoint_writes_nothing(monkeypatch, shared_data,
     assert code == 1
     assert "pretrained 'laion2b_s34b_b79k' needs the network" in capsys.readouterr().err
     assert not out.exists() and not list(tmp_path.glob("*.partial"))
+
+
+def _karpathy_from(coco_dir: Path, folder: Path, test_images: int) -> Path:
+    """coco_mini rewritten as a Karpathy split file (dataset_coco.json): the first images in test."""
+    data = json.loads((coco_dir / "captions.json").read_text(encoding="utf-8"))
+    captions: dict[int, list[str]] = {}
+    for annotation in data["annotations"]:
+        captions.setdefault(annotation["image_id"], []).append(annotation["caption"])
+    images = [
+        {"filepath": "images", "filename": image["file_name"], "imgid": i, "cocoid": image["id"],
+         "split": "test" if i < test_images else "train", "sentences": [{"raw": c, "tokens": c.lower().split()} for c in captions.get(image["id"], [])]}
+        for i, image in enumerate(data["images"])
+    ]
+    path = folder / "dataset_coco.json"
+    path.write_text(json.dumps({"images": images, "dataset": "coco"}), encoding="utf-8")
+    return path
+
+
+def test_karpathy_split_file_reads_like_the_coco_file(shared_data, coco, encoder, tmp_path):
+    karpathy = _karpathy_from(shared_data / "coco_mini", tmp_path, test_images=50)
+    everything = load_coco_captions(karpathy, shared_data / "coco_mini", split="all")
+    assert everything.image_ids == coco.image_ids and everything.image_paths == coco.image_paths
+    assert sorted(zip(everything.caption_image, everything.captions)) == sorted(zip(coco.caption_image, coco.captions))
+    expected = evaluate_image_text(coco, encoder)
+    found = evaluate_image_text(everything, encoder)
+    for direction in ("text_to_image", "image_to_text"):
+        assert found[direction] == pytest.approx(expected[direction])
+
+    test = load_coco_captions(karpathy, shared_data / "coco_mini")  # a Karpathy file defaults to its test split
+    assert test.split == "test" and test.image_ids == coco.image_ids[:50]
+    assert len(test.captions) == sum(1 for i in coco.caption_image if i < 50) and max(test.caption_image) < 50
+    assert evaluate_image_text(test, encoder)["counts"]["image_queries"] == len(set(test.caption_image))
+
+
+def test_karpathy_and_split_errors_name_the_fix(shared_data, tmp_path):
+    karpathy = _karpathy_from(shared_data / "coco_mini", tmp_path, test_images=50)
+    with pytest.raises(DatasetError, match=r"no images in split 'val'; the file has \['test', 'train'\]"):
+        load_coco_captions(karpathy, shared_data / "coco_mini", split="val")
+    with pytest.raises(DatasetError, match=r"a COCO captions file has no splits, so --split test does not apply"):
+        load_coco_captions(shared_data / "coco_mini" / "captions.json", shared_data / "coco_mini" / "images", split="test")
+    broken = json.loads(karpathy.read_text())
+    broken["images"][3]["sentences"][1] = {"tokens": ["a"]}
+    karpathy.write_text(json.dumps(broken))
+    with pytest.raises(DatasetError, match=r"'images\[3\]\.sentences\[1\]' needs key 'raw'"):
+        load_coco_captions(karpathy, shared_data / "coco_mini")
+    (tmp_path / "fresh").mkdir()
+    karpathy = _karpathy_from(shared_data / "coco_mini", tmp_path / "fresh", test_images=50)
+    flat = json.loads(karpathy.read_text())
+    for image in flat["images"]:
+        image.pop("filepath")
+    karpathy.write_text(json.dumps(flat))
+    with pytest.raises(DatasetError, match=r"50 of 50 images referenced by .* are missing"):
+        load_coco_captions(karpathy, shared_data / "coco_mini")  # the files are under images/, and no filepath says so

@@ -20,8 +20,9 @@ from litsynth.config import ConfigError, load_catalog, project_root
 def add_parser(subparsers) -> argparse.ArgumentParser:
     """Add ``image-text`` to the ``eval`` subcommands; the parser's default ``handler`` is :func:`run`."""
     parser = subparsers.add_parser("image-text", help="image-text retrieval recall@1/5/10 (CLIP_benchmark style) on COCO captions")
-    parser.add_argument("--captions", type=Path, required=True, help="COCO captions JSON (images[{id, file_name}], annotations[{image_id, caption}])")
+    parser.add_argument("--captions", type=Path, required=True, help="COCO captions JSON (images[{id, file_name}], annotations[{image_id, caption}]) or a Karpathy split file (dataset_coco.json, dataset_flickr30k.json)")
     parser.add_argument("--images", type=Path, required=True, help="folder holding the images' file_name")
+    parser.add_argument("--split", default=None, help="Karpathy split files only: the split to score (default test; all for every image)")
     parser.add_argument("--model", required=True, help="open_clip model id of the catalog, e.g. clip-vit-b-32")
     parser.add_argument("--checkpoint", type=Path, help="open_clip checkpoint file (overrides the catalog's local_path and pretrained tag)")
     parser.add_argument("--models-file", type=Path, default=Path("models.yaml"), help="model catalog, relative to the project (default models.yaml)")
@@ -49,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
         spec = load_catalog(models_file).get(args.model)
         if spec.family != "open_clip":
             raise ConfigError(f"{models_file}: model {spec.id!r} is {spec.family}; image-text needs an open_clip model")
-        dataset = load_coco_captions(args.captions, args.images)
+        dataset = load_coco_captions(args.captions, args.images, args.split)
         encoder = load_image_text_encoder(spec, root, checkpoint=args.checkpoint)
         metrics = evaluate_image_text(dataset, encoder)
     except ConfigError as exc:

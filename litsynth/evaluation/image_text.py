@@ -1,5 +1,10 @@
 """Image–text retrieval on a COCO-captions set, scored as CLIP_benchmark scores it.
 
+Two layouts are read: COCO captions JSON (``images[{id, file_name}]``, ``annotations[{image_id,
+caption}]``) and the Karpathy split files the retrieval literature reports on
+(``dataset_coco.json`` for the MSCOCO 5k test, ``dataset_flickr30k.json`` for the Flickr30k 1k
+test), one split at a time.
+
 Text→image: each caption is a query whose one positive is its image. Image→text: each image is
 a query that is a hit when any of its captions is in the top k. Recall@k is the share of hits
 (``hit_recall_at_k``); CLIP_benchmark reports these as ``image_retrieval_recall@k`` and
@@ -33,10 +38,11 @@ class CocoCaptions:
 
     captions_file: Path
     images_dir: Path
-    image_ids: list[int]
+    image_ids: list[object]  # COCO ids (a Karpathy file's cocoid, else imgid)
     image_paths: list[Path]
     captions: list[str]
     caption_image: list[int]  # index into image_ids / image_paths
+    split: str = "all"  # a Karpathy file's split that was read; "all" for a COCO captions file
 
 
 class ImageTextModel(Protocol):
@@ -62,8 +68,44 @@ def _records(data: dict, field: str, keys: tuple[str, ...], captions_file: Path)
     return records
 
 
-def load_coco_captions(captions_file: Path, images_dir: Path) -> CocoCaptions:
-    """Read a COCO captions JSON; fails on unknown image ids, duplicate ids and missing image files."""
+def _coco_layout(data: dict, captions_file: Path, images_dir: Path) -> tuple[list[tuple[object, Path]], list[tuple[object, str, str]]]:
+    """Images (id, path) and captions (image id, text, where) of the COCO captions layout."""
+    images = [(image["id"], images_dir / image["file_name"]) for image in _records(data, "images", ("id", "file_name"), captions_file)]
+    captions = [
+        (annotation["image_id"], str(annotation["caption"]), f"annotations[{i}].image_id")
+        for i, annotation in enumerate(_records(data, "annotations", ("image_id", "caption"), captions_file))
+    ]
+    return images, captions
+
+
+def _karpathy_layout(data: dict, captions_file: Path, images_dir: Path, split: str) -> tuple[list[tuple[object, Path]], list[tuple[object, str, str]]]:
+    """Images and captions of a Karpathy split file (``dataset_coco.json``, ``dataset_flickr30k.json``):
+    ``images[{filename, sentences[{raw}], split, imgid|cocoid, filepath?}]``, the split's images only."""
+    records = _records(data, "images", ("filename", "sentences"), captions_file)
+    splits = sorted({str(record.get("split")) for record in records})
+    if split != "all" and split not in splits:
+        raise DatasetError(f"{captions_file}: no images in split {split!r}; the file has {splits}. Fix: pass --split with one of them, or all")
+    images, captions = [], []
+    for i, record in enumerate(records):
+        if split != "all" and record.get("split") != split:
+            continue
+        image_id = record.get("cocoid", record.get("imgid", record["filename"]))
+        folders = [images_dir / str(record["filepath"])] if record.get("filepath") else []
+        path = next((folder / record["filename"] for folder in folders if (folder / record["filename"]).is_file()), images_dir / record["filename"])
+        images.append((image_id, path))
+        if not isinstance(record["sentences"], list):
+            raise DatasetError(f"{captions_file}: field 'images[{i}].sentences' must be a list of {{raw}} objects")
+        for j, sentence in enumerate(record["sentences"]):
+            if not isinstance(sentence, dict) or "raw" not in sentence:
+                raise DatasetError(f"{captions_file}: field 'images[{i}].sentences[{j}]' needs key 'raw'; got {sentence!r}")
+            captions.append((image_id, str(sentence["raw"]), f"images[{i}].sentences[{j}]"))
+    return images, captions
+
+
+def load_coco_captions(captions_file: Path, images_dir: Path, split: str | None = None) -> CocoCaptions:
+    """Read a COCO captions JSON, or a Karpathy split file (the MSCOCO 5k / Flickr30k 1k retrieval
+    test sets: ``split`` defaults to test there, "all" takes every image); fails on unknown image
+    ids, duplicate ids and missing image files."""
     try:
         data = json.loads(captions_file.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
@@ -75,27 +117,34 @@ def load_coco_captions(captions_file: Path, images_dir: Path) -> CocoCaptions:
     if not images_dir.is_dir():
         raise DatasetError(f"{images_dir}: images folder not found. Fix: pass the folder holding the images' file_name with --images")
 
-    images = _records(data, "images", ("id", "file_name"), captions_file)
-    index: dict[int, int] = {}
-    for i, image in enumerate(images):
-        if image["id"] in index:
-            raise DatasetError(f"{captions_file}: field 'images[{i}].id': {image['id']!r} appears twice. Fix: give each image a unique id")
-        index[image["id"]] = i
-    paths = [images_dir / image["file_name"] for image in images]
-    missing = [path.name for path in paths if not path.is_file()]
+    first = (data.get("images") or [None])[0]
+    karpathy = isinstance(first, dict) and "sentences" in first
+    if karpathy:
+        split = split or "test"
+        images, captions = _karpathy_layout(data, captions_file, images_dir, split)
+    elif split not in (None, "all"):
+        raise DatasetError(f"{captions_file}: a COCO captions file has no splits, so --split {split} does not apply. Fix: drop --split")
+    else:
+        split = "all"
+        images, captions = _coco_layout(data, captions_file, images_dir)
+    index: dict[object, int] = {}
+    for i, (image_id, _) in enumerate(images):
+        if image_id in index:
+            raise DatasetError(f"{captions_file}: field 'images[{i}].id': {image_id!r} appears twice. Fix: give each image a unique id")
+        index[image_id] = i
+    missing = [path.name for _, path in images if not path.is_file()]
     if missing:
         raise DatasetError(
-            f"{images_dir}: {len(missing)} of {len(paths)} images referenced by {captions_file} are missing, "
+            f"{images_dir}: {len(missing)} of {len(images)} images referenced by {captions_file} are missing, "
             f"e.g. {missing[:5]}. Fix: add them, or remove them and their annotations from the JSON"
         )
-
-    captions, caption_image = [], []
-    for i, annotation in enumerate(_records(data, "annotations", ("image_id", "caption"), captions_file)):
-        if annotation["image_id"] not in index:
-            raise DatasetError(f"{captions_file}: field 'annotations[{i}].image_id': {annotation['image_id']!r} is not an id in 'images'")
-        captions.append(" ".join(str(annotation["caption"]).split()))
-        caption_image.append(index[annotation["image_id"]])
-    return CocoCaptions(captions_file, images_dir, [image["id"] for image in images], paths, captions, caption_image)
+    for image_id, _, where in captions:
+        if image_id not in index:
+            raise DatasetError(f"{captions_file}: field '{where}': {image_id!r} is not an id in 'images'")
+    return CocoCaptions(
+        captions_file, images_dir, [image_id for image_id, _ in images], [path for _, path in images],
+        [" ".join(text.split()) for _, text, _ in captions], [index[image_id] for image_id, _, _ in captions], split,
+    )
 
 
 def _top(scores: np.ndarray, k: int) -> dict[str, list[str]]:
@@ -120,6 +169,7 @@ def evaluate_image_text(dataset: CocoCaptions, encoder: ImageTextModel, *, ks: t
         captions_of_image.setdefault(str(img), set()).add(str(c))
     text_to_image, image_to_text = _top(scores, depth), _top(scores.T, depth)
     result = {
+        "split": dataset.split,
         "text_to_image": {f"recall@{k}": hit_recall_at_k(text_to_image, image_of_caption, k) for k in ks},
         "image_to_text": {f"recall@{k}": hit_recall_at_k(image_to_text, captions_of_image, k) for k in ks},
         "counts": {
