@@ -334,12 +334,47 @@ def test_arxiv_json_old_style_id_array_and_txt_name():
     assert (paper.arxiv_id, paper.arxiv_version, paper.abstract, paper.published) == ("hep-th/9901001", 2, "An abstract", "1999")
 
 
+# Two lines in the layout of arXiv's bulk metadata snapshot (Kaggle's arxiv-metadata-oai-snapshot.json),
+# field for field as that file writes them; the first is arXiv paper 0704.0001.
+SNAPSHOT_LINES = [
+    {"id": "0704.0001", "submitter": "Pavel Nadolsky", "authors": "C. Bal\\'azs, E. L. Berger, P. M. Nadolsky, C.-P. Yuan",
+     "title": "Calculation of prompt diphoton production cross sections at Tevatron and\n  LHC energies",
+     "comments": "37 pages, 15 figures; published version", "journal-ref": "Phys.Rev.D76:013009,2007",
+     "doi": "10.1103/PhysRevD.76.013009", "report-no": "ANL-HEP-PR-07-12", "categories": "hep-ph", "license": None,
+     "abstract": "  A fully differential calculation in perturbative quantum chromodynamics is\npresented for the production of massive photon pairs at hadron colliders.\n",
+     "versions": [{"version": "v1", "created": "Mon, 2 Apr 2007 19:18:42 GMT"}, {"version": "v2", "created": "Tue, 24 Jul 2007 20:10:27 GMT"}],
+     "update_date": "2008-11-13",
+     "authors_parsed": [["Balázs", "C.", ""], ["Berger", "E. L.", ""], ["Nadolsky", "P. M.", ""], ["Yuan", "C. -P.", ""]]},
+    {"id": "math/0406594", "submitter": "A. Author", "authors": "A. Author and B. Writer", "title": "An old-style id",
+     "categories": "math.CO cs.DM", "abstract": "Text.", "versions": [{"version": "v1", "created": "Wed, 30 Jun 2004 12:00:00 GMT"}],
+     "update_date": "2004-07-01"},
+]
+
+
+def test_arxiv_metadata_snapshot_lines_are_read():
+    bad_versions = {**SNAPSHOT_LINES[1], "id": "math/0406595", "versions": [{"version": "first", "created": "yesterday"}]}
+    bad_date = {**SNAPSHOT_LINES[1], "id": "math/0406596", "versions": [{"version": "v1", "created": "yesterday"}]}
+    text = "\n".join(json.dumps(line) for line in [*SNAPSHOT_LINES, bad_versions, bad_date]) + "\n"
+    result = parse_text(text, name="arxiv-metadata-oai-snapshot.json")
+    assert result.format == "arxiv_jsonl"
+    first, second = result.papers
+    assert first.title == "Calculation of prompt diphoton production cross sections at Tevatron and LHC energies"
+    assert first.authors == ("C. Balázs", "E. L. Berger", "P. M. Nadolsky", "C. -P. Yuan")  # authors_parsed, accents decoded
+    assert (first.arxiv_id, first.arxiv_version, first.published, first.categories) == ("0704.0001", 2, "2007-04-02", ("hep-ph",))
+    assert first.abstract.startswith("A fully differential calculation in perturbative quantum chromodynamics is presented")
+    assert (second.arxiv_id, second.arxiv_version, second.authors, second.categories) == ("math/0406594", 1, ("A. Author", "B. Writer"), ("math.CO", "cs.DM"))
+    assert result.skipped == [
+        "line 3: field 'versions' has a version that is not 'v<number>': ['first']",
+        "line 4: field 'versions': 'created' of v1 is 'yesterday', not a date like 'Mon, 2 Apr 2007 19:18:42 GMT'",
+    ]
+
+
 def test_jsonl_partial_records_are_skipped_with_reasons():
     lines = [
         {"id": "2603.11048v1", "title": "Good", "authors": ["A"], "abstract": "Text."},
         {"id": "2603.11049v1", "abstract": "No title."},
         {"id": "2603.11050v1", "title": 7},
-        {"id": "2603.11051v1", "title": "Bad authors", "authors": "A and B"},
+        {"id": "2603.11051v1", "title": "Bad authors", "authors": 7},
         {"id": "not-an-id", "title": "Bad id"},
         {"id": "2603.11052v1", "title": "Bad categories", "categories": ["cs.IR", 3]},
         ["not", "an", "object"],
@@ -352,7 +387,7 @@ def test_jsonl_partial_records_are_skipped_with_reasons():
         "line 4: not valid JSON (Expecting property name enclosed in double quotes at column 2)",
         "line 2: field 'title' is missing",
         "line 3: field 'title' must be a string, got int",
-        "line 5: field 'authors' must be a list of strings, got string",
+        "line 5: field 'authors' must be a list of strings, got int",
         "line 6: field 'id' 'not-an-id' is not an arXiv id",
         "line 7: field 'categories' must be a list of strings, got a list holding int",
         "line 8: expected a JSON object, got list",

@@ -1,8 +1,10 @@
 """arXiv API records: the JSON / JSONL export shape and the Atom XML the API itself returns.
 
 JSON records look like ``{"id": "2603.11048v1", "title", "authors": [...], "abstract",
-"categories": [...], "year"}``; only ``title`` is required, every other field is checked for
-type when present. Atom is parsed with the standard library after refusing any DOCTYPE or
+"categories": [...], "year"}``, or like the lines of arXiv's bulk metadata snapshot (Kaggle's
+``arxiv-metadata-oai-snapshot.json``: ``authors`` and ``categories`` as strings,
+``authors_parsed``, ``versions`` with their dates); only ``title`` is required, every other
+field is checked for type when present. Atom is parsed with the standard library after refusing any DOCTYPE or
 ENTITY declaration, which is what defusedxml would refuse: arXiv never sends one, and
 expanding them is how XML bombs and local-file reads work.
 """
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from email.utils import parsedate_to_datetime
 
 from litsynth.ingest.common import RecordError, abs_url, normalise_ws, parse_arxiv_id, require_papers
 from litsynth.ingest.jsonrecords import convert_records, get_str, get_str_list
@@ -23,6 +26,8 @@ _UNSAFE_XML = re.compile(r"<!\s*(?:DOCTYPE|ENTITY)", re.IGNORECASE)
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 _YEAR = re.compile(r"\d{4}")
+_VERSION = re.compile(r"v(\d+)")
+_AUTHOR_SEPARATOR = re.compile(r"\s*,\s*|\s+and\s+")
 
 
 def _iso_day(text: str | None) -> str | None:
@@ -39,22 +44,60 @@ def _arxiv_id(raw: str | None, where: str) -> tuple[str | None, int | None]:
     return parsed
 
 
+def _authors(record: dict) -> tuple[str, ...]:
+    """A list of names; in the metadata snapshot, ``authors_parsed`` ([last, first, suffix] rows)
+    or else its one ``authors`` string, split at commas and "and"."""
+    parsed = record.get("authors_parsed")
+    if parsed is not None:
+        if not isinstance(parsed, list) or not all(isinstance(row, list) and all(isinstance(p, str) for p in row) for row in parsed):
+            raise RecordError("field 'authors_parsed' must be a list of [last, first, suffix] string lists")
+        names = (" ".join(p.strip() for p in (row[1:2] + row[:1] + row[2:3]) if p.strip()) for row in parsed)
+        return tuple(normalise_ws(name) for name in names if name)
+    if isinstance(record.get("authors"), str):
+        return tuple(normalise_ws(name) for name in _AUTHOR_SEPARATOR.split(record["authors"]) if name.strip())
+    return get_str_list(record, "authors")
+
+
+def _versions(record: dict) -> tuple[str | None, int | None]:
+    """(ISO day of v1, latest version number) from the snapshot's ``versions`` list; (None, None) without one."""
+    versions = record.get("versions")
+    if versions is None:
+        return None, None
+    if not isinstance(versions, list) or not versions or not all(isinstance(v, dict) for v in versions):
+        raise RecordError("field 'versions' must be a non-empty list of {version, created} objects")
+    numbers = [int(m.group(1)) for v in versions if (m := _VERSION.fullmatch(str(v.get("version", ""))))]
+    if len(numbers) != len(versions):
+        raise RecordError(f"field 'versions' has a version that is not 'v<number>': {[v.get('version') for v in versions]}")
+    created = versions[numbers.index(min(numbers))].get("created")
+    try:
+        first = parsedate_to_datetime(created).date().isoformat() if isinstance(created, str) else None
+    except (TypeError, ValueError):
+        first = None
+    if first is None:
+        raise RecordError(f"field 'versions': 'created' of v{min(numbers)} is {created!r}, not a date like 'Mon, 2 Apr 2007 19:18:42 GMT'")
+    return first, max(numbers)
+
+
 def _json_record(record: dict) -> PaperRecord:
+    """An arXiv API export record, or a line of the arXiv metadata snapshot (Kaggle's
+    ``arxiv-metadata-oai-snapshot.json``: authors and categories as strings, dates in ``versions``)."""
     title = get_str(record, "title")
     abstract = get_str(record, "abstract", required=False)
     arxiv_id, version = _arxiv_id(get_str(record, "id", required=False), "field 'id'")
     year = record.get("year")
     if year is not None and not _YEAR.fullmatch(str(year)):
         raise RecordError(f"field 'year' must be a 4-digit year, got {year!r}")
-    published = _iso_day(get_str(record, "published", required=False)) or (str(year) if year is not None else None)
+    first_version, latest_version = _versions(record)
+    published = _iso_day(get_str(record, "published", required=False)) or first_version or (str(year) if year is not None else None)
+    categories = record.get("categories")
     return PaperRecord(
         title=normalise_ws(title),
         abstract=normalise_ws(abstract or "") or None,
         arxiv_id=arxiv_id,
-        arxiv_version=version,
-        authors=get_str_list(record, "authors"),
+        arxiv_version=version or (latest_version if arxiv_id else None),
+        authors=_authors(record),
         published=published,
-        categories=get_str_list(record, "categories"),
+        categories=tuple(categories.split()) if isinstance(categories, str) else get_str_list(record, "categories"),
         url=abs_url(arxiv_id),
     )
 
