@@ -27,22 +27,25 @@ GROUP = "verification"
     ),
 )
 def verifier_model(context: AssetExecutionContext, project: Project) -> MaterializeResult:
+    from litsynth.verify.scifact_source import locate_training_data
     from litsynth.verify.train import train_verifier
 
     settings = project.settings()
-    claims, corpus = settings.path(settings.verifier.claims), settings.path(settings.verifier.corpus)
     if not settings.verifier.train:
         return MaterializeResult(metadata={"status": "training disabled (train_verifier=False): verifications use the baseline"})
-    missing = [str(p) for p in (claims, corpus) if not p.is_file()]
-    if missing:
-        context.log.warning(f"no verifier training data at {missing}; verifications use the transparent baseline")
-        return MaterializeResult(metadata={"status": "no training data: verifications use the baseline", "missing": MetadataValue.json(missing)})
-    report = train_verifier(claims, corpus, settings.path(settings.verifier.model_dir), backbone=settings.verifier.backbone)
+    verifier = settings.verifier
+    data = locate_training_data(settings.path(verifier.claims), settings.path(verifier.corpus), verifier.source_url, settings.path(verifier.download_dir))
+    if not data.found:
+        context.log.warning(f"{data.origin}; verifications use the transparent baseline")
+        return MaterializeResult(metadata={"status": "no training data: verifications use the baseline", "training_data": data.origin})
+    context.log.info(f"verifier training data: {data.origin}")
+    report = train_verifier(data.claims, data.corpus, settings.path(verifier.model_dir), backbone=verifier.backbone)
     card = report.card
     validation = card.get("validation", {})
     return MaterializeResult(
         metadata={
             "status": "reused" if report.reused else "trained",
+            "training_data": data.origin,
             "version": report.version,
             "path": MetadataValue.path(str(report.path)),
             "validation": MetadataValue.json(validation),

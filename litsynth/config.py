@@ -221,6 +221,9 @@ class VerifierSettings(BaseModel):
     backbone: str = "minilm-l6"
     claims: str = "../shared/data/scifact/claims_train.jsonl"
     corpus: str = "../shared/data/scifact/corpus.jsonl"
+    # when claims/corpus are absent: SciFact's public release, fetched once (litsynth.verify.scifact_source); None: never download
+    source_url: str | None = "https://scifact.s3-us-west-2.amazonaws.com/release/latest/data.tar.gz"
+    download_dir: str = "var/data/scifact"
     model_dir: str = "var/models/verifier"
 
 

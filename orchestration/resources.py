@@ -47,6 +47,8 @@ class Project(ConfigurableResource):
     verifier_backbone: str = _DEFAULTS.verifier.backbone
     verifier_claims: str = _DEFAULTS.verifier.claims
     verifier_corpus: str = _DEFAULTS.verifier.corpus
+    verifier_source_url: str | None = _DEFAULTS.verifier.source_url
+    verifier_download_dir: str = _DEFAULTS.verifier.download_dir
     verifier_model_dir: str = _DEFAULTS.verifier.model_dir
     max_selected: int = _DEFAULTS.selection.max_selected
     min_dense_similarity: float = _DEFAULTS.selection.min_dense_similarity
@@ -63,7 +65,8 @@ class Project(ConfigurableResource):
             ingest=IngestSettings(corpus_dirs=tuple(self.corpus_dirs), inbox_dir=self.inbox_dir, max_file_bytes=self.max_file_bytes),
             arxiv=ArxivSettings(enabled=self.arxiv_enabled, max_results=self.arxiv_max_results, download_dir=self.arxiv_download_dir),
             verifier=VerifierSettings(
-                train=self.train_verifier, backbone=self.verifier_backbone, claims=self.verifier_claims, corpus=self.verifier_corpus, model_dir=self.verifier_model_dir
+                train=self.train_verifier, backbone=self.verifier_backbone, claims=self.verifier_claims, corpus=self.verifier_corpus,
+                source_url=self.verifier_source_url, download_dir=self.verifier_download_dir, model_dir=self.verifier_model_dir,
             ),
             selection=SelectionSettings(max_selected=self.max_selected, min_dense_similarity=self.min_dense_similarity),
         )
