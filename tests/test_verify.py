@@ -24,6 +24,7 @@ from litsynth.verify.scifact_eval import (
 from litsynth.verify.train import (
     calibration_report,
     expected_calibration_error,
+    fit_rationale_weight,
     fit_selector,
     negate_claim,
     negative_log_likelihood,
@@ -45,8 +46,11 @@ from litsynth.verify.verifiers import (
     Verdict,
     build_cross_encoder,
     choose_verifier,
+    RATIONALE_COSINE_WEIGHTS,
+    _best_sentences,
     head_logits,
     import_torch,
+    rationale_scores,
     softmax,
 )
 
@@ -448,6 +452,8 @@ def test_training_updates_weights_and_round_trips_through_safetensors(tiny_model
     assert 0.0 < selector["threshold"] < 1.0 and selector["training_abstracts"] > 0
     assert loaded.selector == EvidenceSelector(tuple(selector["weights"]), selector["bias"], selector["threshold"])
     assert loaded.gate == Gate(min_evidence_probability=selector["threshold"], contradiction_share=card["stance"]["contradiction_share"])
+    assert card["rationale"]["cosine_weight"] in RATIONALE_COSINE_WEIGHTS and loaded.rationale_cosine_weight == card["rationale"]["cosine_weight"]
+    assert set(card["rationale"]["development_top1_accuracy"]) == {str(w) for w in RATIONALE_COSINE_WEIGHTS}
     development = set(card["split"]["development_claim_ids"])
     assert development <= {c.id for c in claims} - set(card["split"]["validation_claim_ids"])
     assert development == {c.id for c in claims if not is_validation(c.id, 0.2) and is_validation(c.id, 0.15, "scifact-development")}
@@ -492,7 +498,26 @@ def test_selector_weights_apply_the_standardisation_they_were_fitted_with():
     assert np.allclose(selector.probabilities(features), expected, atol=1e-9)
 
 
-@pytest.mark.parametrize("older", ["no selector", "selector of fewer features"])
+def test_rationale_scores_add_the_weighted_cosine_to_the_heads_evidence():
+    p = np.array([[0.5, 0.1, 0.4], [0.1, 0.1, 0.8], [0.3, 0.0, 0.7]])  # P(evidence) 0.6, 0.2, 0.3
+    cosines = np.array([0.2, 0.5, 0.1])
+    np.testing.assert_allclose(rationale_scores(p, cosines, 0.0), [0.6, 0.2, 0.3])
+    np.testing.assert_allclose(rationale_scores(p, cosines, 2.0), [1.0, 1.2, 0.5])  # the cosine reorders: sentence 1 first
+    evidence = 1.0 - p[:, 2]
+    assert _best_sentences(rationale_scores(p, cosines, 2.0), evidence) == [1, 0]  # 0 clears P(evidence) 0.5, 2 does not
+    assert _best_sentences(evidence, evidence) == [0]  # the head's own best; no other clears 0.5
+
+
+def test_rationale_weight_is_chosen_on_development_and_only_reported_on_validation():
+    development = {0.0: 0.34, 0.5: 0.49, 1.0: 0.56, 2.0: 0.67, 4.0: 0.67, 8.0: 0.59}
+    validation = {w: 1.0 - a for w, a in development.items()}  # would pick 0.0 if it were consulted
+    fitted = fit_rationale_weight(development, validation)
+    assert fitted["cosine_weight"] == 2.0  # the tie with 4.0 goes to the smaller weight
+    assert fitted["validation_top1_accuracy"]["2.0"] == pytest.approx(0.33)
+    assert fit_rationale_weight({}, validation)["cosine_weight"] == 0.0  # no development abstracts: the head alone
+
+
+@pytest.mark.parametrize("older", ["no selector", "selector of fewer features", "no rationale weight"])
 def test_a_trained_card_of_an_older_recipe_is_refused(tiny_model, tmp_path, encoder, older):
     """A card the current code cannot read is refused on load, and choose_verifier passes over it."""
     report, _ = tiny_model
@@ -501,6 +526,8 @@ def test_a_trained_card_of_an_older_recipe_is_refused(tiny_model, tmp_path, enco
     card = json.loads((old / CARD_FILE).read_text())
     if older == "no selector":
         del card["selector"]
+    elif older == "no rationale weight":
+        del card["rationale"]
     else:
         card["selector"].update(features=list(SELECTOR_FEATURES[:4]), weights=card["selector"]["weights"][:4])
     card["validation"]["trained"]["abstract_label_only"]["f1"] = 0.99
