@@ -6,6 +6,7 @@ copied in; ``LITSYNTH_DATA_DIR`` points the tests at another copy.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -41,3 +42,14 @@ def shared_data() -> Path:
     if not path.is_dir():
         pytest.skip(f"shared data not found at {path}; set LITSYNTH_DATA_DIR")
     return path
+
+
+@pytest.fixture(scope="session")
+def tiny_scifact_records(shared_data) -> tuple[list[dict], list[dict]]:
+    """16 real SciFact claims (10 with evidence, 6 without) and their abstracts plus 30 others, as JSON records."""
+    scifact = shared_data / "scifact"
+    rows = [json.loads(line) for line in (scifact / "claims_train.jsonl").read_text().splitlines()]
+    claims = [r for r in rows if r["evidence"]][:10] + [r for r in rows if not r["evidence"]][:6]
+    needed = {str(d) for c in claims for d in [*c["evidence"], *c["cited_doc_ids"]]}
+    corpus = [json.loads(line) for line in (scifact / "corpus.jsonl").read_text().splitlines()]
+    return claims, [d for d in corpus if str(d["doc_id"]) in needed] + [d for d in corpus if str(d["doc_id"]) not in needed][:30]

@@ -29,14 +29,9 @@ def _tarball(path: Path, files: dict[str, bytes]) -> Path:
 
 
 @pytest.fixture(scope="module")
-def release(shared_data, tmp_path_factory) -> Path:
-    """A tarball laid out like SciFact's data.tar.gz (data/*.jsonl), holding 16 real claims and their abstracts."""
-    scifact = shared_data / "scifact"
-    rows = [json.loads(line) for line in (scifact / "claims_train.jsonl").read_text().splitlines()]
-    claims = [r for r in rows if r["evidence"]][:10] + [r for r in rows if not r["evidence"]][:6]
-    needed = {str(d) for c in claims for d in [*c["evidence"], *c["cited_doc_ids"]]}
-    corpus = [json.loads(line) for line in (scifact / "corpus.jsonl").read_text().splitlines()]
-    docs = [d for d in corpus if str(d["doc_id"]) in needed] + [d for d in corpus if str(d["doc_id"]) not in needed][:30]
+def release(tiny_scifact_records, tmp_path_factory) -> Path:
+    """A tarball laid out like SciFact's data.tar.gz (data/*.jsonl), holding the tiny SciFact set (conftest)."""
+    claims, docs = tiny_scifact_records
 
     def jsonl(records: list[dict]) -> bytes:
         return "".join(json.dumps(r) + "\n" for r in records).encode()

@@ -63,14 +63,9 @@ def encoder():
 
 
 @pytest.fixture(scope="module")
-def tiny_scifact(shared_data, tmp_path_factory) -> tuple[Path, Path]:
-    """16 real SciFact claims (10 with evidence, 6 without) and their abstracts plus 30 others."""
-    scifact = shared_data / "scifact"
-    rows = [json.loads(line) for line in (scifact / "claims_train.jsonl").read_text().splitlines()]
-    claims = [r for r in rows if r["evidence"]][:10] + [r for r in rows if not r["evidence"]][:6]
-    needed = {str(d) for c in claims for d in [*c["evidence"], *c["cited_doc_ids"]]}
-    corpus = [json.loads(line) for line in (scifact / "corpus.jsonl").read_text().splitlines()]
-    docs = [d for d in corpus if str(d["doc_id"]) in needed] + [d for d in corpus if str(d["doc_id"]) not in needed][:30]
+def tiny_scifact(tiny_scifact_records, tmp_path_factory) -> tuple[Path, Path]:
+    """The tiny SciFact set (conftest) as a claims and a corpus file."""
+    claims, docs = tiny_scifact_records
     folder = tmp_path_factory.mktemp("tiny_scifact")
     (folder / "claims.jsonl").write_text("".join(json.dumps(c) + "\n" for c in claims))
     (folder / "corpus.jsonl").write_text("".join(json.dumps(d) + "\n" for d in docs))
