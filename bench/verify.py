@@ -107,10 +107,12 @@ def main(argv: list[str] | None = None) -> int:
         "validation_sentences": card["validation_sentences"],
         "selector": card["selector"],
         "stance": card["stance"],
+        "rationale": card["rationale"],
         "validation": card["validation"],
         "baseline_gate_constant": BASELINE_GATE.__dict__,
         "baseline_gate_constant_matches_tuned": BASELINE_GATE.__dict__ == baseline_gate,
         "choice": choice.reason,
+        "train_and_validate_seconds": card["seconds"],  # when the version was built (also when reused here)
         "seconds": time.monotonic() - started,
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -126,6 +128,10 @@ def main(argv: list[str] | None = None) -> int:
           f"(retrieval cosine alone {selector_validation['retrieval_cosine_roc_auc']:.3f}), ECE {selector_validation['ece']:.3f}")
     print(f"cross-encoder: best development epoch {card['training']['best_epoch']} of {len(card['training']['development_nll_by_epoch'])} run; "
           f"contradiction share {card['stance']['contradiction_share']} ({card['stance']['rule']}, from {card['stance']['training_evidence_abstracts']})")
+    rationale = card["rationale"]
+    print(f"rationale sentences: P(evidence) + {rationale['cosine_weight']} x cosine (picked on development claims); "
+          f"a gold rationale ranked first on {rationale['validation_top1_accuracy'][str(rationale['cosine_weight'])]:.3f} of validation evidence abstracts "
+          f"(head alone {rationale['validation_top1_accuracy']['0.0']:.3f})")
     print(f"choice: {choice.reason}")
     if not result["baseline_gate_constant_matches_tuned"]:
         print(f"note: BASELINE_GATE {BASELINE_GATE} differs from the gate tuned here {baseline_gate}")
