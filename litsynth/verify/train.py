@@ -109,6 +109,7 @@ from litsynth.verify.verifiers import (
     head_logits,
     import_torch,
     rationale_scores,
+    sentence_outputs,
     softmax,
     weights_hash,
 )
@@ -455,8 +456,8 @@ def rationale_accuracy(head, token_encoder: TokenEncoder, temperature: float, cl
     ]
     if not abstracts:
         return {}
-    inputs = PairInputs.build(token_encoder, [(claim, sentence) for claim, sentences, _ in abstracts for sentence in sentences])
-    probabilities, cosines = softmax(head_logits(head, inputs), temperature), np.array([f[0] for f in inputs.features])
+    pairs = [(claim, sentence) for claim, sentences, _ in abstracts for sentence in sentences]
+    probabilities, cosines = sentence_outputs(head, token_encoder, temperature, pairs)
     accuracy = {}
     for weight in RATIONALE_COSINE_WEIGHTS:
         hits, offset = 0, 0

@@ -421,6 +421,15 @@ def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
+def sentence_outputs(head, token_encoder: TokenEncoder, temperature: float, pairs: Sequence[tuple[str, str]]) -> tuple[np.ndarray, np.ndarray]:
+    """Per (claim, sentence): temperature-scaled class probabilities (columns in ``LABELS``
+    order) and the backbone's sentence-embedding cosine."""
+    if not pairs:
+        return np.zeros((0, len(LABELS))), np.zeros(0)
+    inputs = PairInputs.build(token_encoder, pairs)
+    return softmax(head_logits(head, inputs), temperature), np.array([f[0] for f in inputs.features])
+
+
 def backbone_source(backbone: str) -> str:
     """Where a catalog backbone's weights are here (package, local folder or hub)."""
     from litsynth.config import ConfigError, Settings, project_root
@@ -498,19 +507,11 @@ class TrainedVerifier:
     def version(self) -> str:
         return self.card["version"]
 
-    def sentence_outputs(self, pairs: Sequence[tuple[str, str]]) -> tuple[np.ndarray, np.ndarray]:
-        """Per (claim, sentence): temperature-scaled class probabilities (columns in ``LABELS``
-        order) and the backbone's sentence-embedding cosine."""
-        if not pairs:
-            return np.zeros((0, len(LABELS))), np.zeros(0)
-        inputs = PairInputs.build(self.token_encoder, pairs)
-        return softmax(head_logits(self.head, inputs), self.temperature), np.array([f[0] for f in inputs.features])
-
     def predict(self, claims: list[str], evidence: list[str], retrieval: list[RetrievalSignal]) -> list[Verdict]:
         _check_lengths(claims, evidence, retrieval)
         spans = [_spans(text) for text in evidence]
         pairs = [(claim, text[s:e]) for claim, text, pair_spans in zip(claims, evidence, spans) for s, e in pair_spans]
-        probabilities, cosines = self.sentence_outputs(pairs)
+        probabilities, cosines = sentence_outputs(self.head, self.token_encoder, self.temperature, pairs)
         verdicts, offset = [], 0
         for signal, pair_spans in zip(retrieval, spans):
             window = slice(offset, offset + len(pair_spans))
