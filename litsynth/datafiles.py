@@ -44,3 +44,22 @@ def required_field(path: Path, number: int, record: dict, name: str, kind: type 
         got = "missing" if name not in record else f"a {type(value).__name__}"
         raise DataFormatError(f"{path}: line {number}: field {name!r} must be a {wanted}, but is {got}")
     return value
+
+
+def corpus_record(path: Path, number: int, record: dict) -> tuple[str, str, str | tuple[str, ...]]:
+    """(doc id, title, body) of one corpus line: SciFact's (``doc_id``, ``abstract`` as a
+    sentence list, returned as a tuple) or BEIR's (``_id``, ``text`` as one string). A line
+    with both ids is read as SciFact's, whose sentence boundaries are the annotated ones."""
+    title = record.get("title") or ""
+    if not isinstance(title, str):
+        raise DataFormatError(f"{path}: line {number}: field 'title' must be a string, but is a {type(title).__name__}")
+    if "doc_id" in record:
+        doc_id = required_field(path, number, record, "doc_id", (int, str))
+        sentences = required_field(path, number, record, "abstract", list)
+        if not all(isinstance(s, str) for s in sentences):
+            raise DataFormatError(f"{path}: line {number}: field 'abstract' must be a list of sentence strings")
+        return str(doc_id), title, tuple(sentences)
+    if "_id" in record:
+        doc_id = required_field(path, number, record, "_id", (int, str))
+        return str(doc_id), title, required_field(path, number, record, "text", str)
+    raise DataFormatError(f"{path}: line {number}: no 'doc_id' (SciFact) or '_id' (BEIR) field. Fix: give every document an id")

@@ -70,7 +70,7 @@ def test_loads_standard_beir_folder(tiny_beir):
         ("corpus.jsonl", '{"_id": "d1", "title": "t", "text": "x"}\n{broken\n', r"corpus\.jsonl: line 2: not valid JSON"),
         ("corpus.jsonl", '{"_id": "d1", "title": "t"}\n', r"line 1: field 'text' must be a str, but is missing"),
         ("corpus.jsonl", '{"doc_id": 1, "title": "t", "abstract": "not a list"}\n', r"field 'abstract' must be a list"),
-        ("corpus.jsonl", '{"title": "t", "text": "x"}\n', r"no '_id' \(BEIR\) or 'doc_id' \(SciFact\)"),
+        ("corpus.jsonl", '{"title": "t", "text": "x"}\n', r"no 'doc_id' \(SciFact\) or '_id' \(BEIR\)"),
         ("corpus.jsonl", '{"_id": "d1", "text": "x"}\n{"_id": "d1", "text": "y"}\n', r"line 2: doc id 'd1' appears twice"),
         ("queries.jsonl", '["q1", "text"]\n', r"queries\.jsonl: line 1: expected a JSON object"),
         ("qrels/test.tsv", "q1\td2\t1\n", r"test\.tsv: line 1: expected the header"),

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from litsynth.datafiles import DataFormatError
+from litsynth.evaluation import beir
 from litsynth.verify import cli_verify, scifact_eval
 from litsynth.verify.scifact_data import check_claims_against_corpus, load_claims, load_corpus
 from litsynth.verify.verifiers import CONTRADICTED, SUPPORTED
@@ -127,12 +128,21 @@ def test_hugging_face_lines_of_one_claim_must_agree_on_its_text(tmp_path):
     ],
 )
 def test_a_bad_corpus_line_is_refused(tmp_path, record, message):
-    with pytest.raises(DataFormatError, match=message):
-        load_corpus(_write_jsonl(tmp_path / "corpus.jsonl", [record]))
+    """By the verifier's corpus reader and the BEIR benchmark's alike: they read lines with one function."""
+    path = _write_jsonl(tmp_path / "corpus.jsonl", [record])
+    for load in (load_corpus, beir.load_corpus):
+        with pytest.raises(DataFormatError, match=message):
+            load(path)
     with pytest.raises(DataFormatError, match=r"doc id '1' appears twice"):
         load_corpus(_write_jsonl(tmp_path / "twice.jsonl", [{"doc_id": 1, "abstract": ["a"]}, {"doc_id": 1, "abstract": ["b"]}]))
     with pytest.raises(DataFormatError, match=r"no documents"):
         load_corpus(_write_jsonl(tmp_path / "empty.jsonl", []))
+
+
+def test_a_line_with_both_ids_is_read_as_scifact_by_both_readers(tmp_path):
+    path = _write_jsonl(tmp_path / "corpus.jsonl", [{"doc_id": 7, "_id": "x", "title": "T", "abstract": ["One.", "Two."], "text": "Other."}])
+    assert load_corpus(path)["7"].sentences == ("One.", "Two.")
+    assert beir.load_corpus(path) == {"7": ("T", "One. Two.")}
 
 
 def test_gold_evidence_must_be_in_the_corpus(tmp_path):

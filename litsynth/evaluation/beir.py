@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from litsynth.config import ModelCatalog, ModelSpec
-from litsynth.datafiles import DataFormatError, jsonl_records, required_field
+from litsynth.datafiles import DataFormatError, corpus_record, jsonl_records, required_field
 from litsynth.evaluation.metrics import Qrels, Run, ranking, retrieval_metrics
 from litsynth.retrieval.bm25 import BM25Index, BM25Params
 from litsynth.retrieval.fusion import ranks, reciprocal_rank_fusion
@@ -58,29 +58,11 @@ class EvalResult:
     seconds: float
 
 
-def _document(path: Path, number: int, record: dict) -> tuple[str, str, str]:
-    """(doc id, title, text) of a BEIR (``_id``) or SciFact (``doc_id``) corpus record."""
-    if "_id" in record:
-        doc_id = required_field(path, number, record, "_id", (str, int))
-        text = required_field(path, number, record, "text", str)
-    elif "doc_id" in record:
-        doc_id = required_field(path, number, record, "doc_id", (str, int))
-        sentences = required_field(path, number, record, "abstract", list)
-        if not all(isinstance(s, str) for s in sentences):
-            raise DataFormatError(f"{path}: line {number}: field 'abstract' must be a list of strings")
-        text = " ".join(sentences)
-    else:
-        raise DataFormatError(f"{path}: line {number}: no '_id' (BEIR) or 'doc_id' (SciFact) field. Fix: give every document an id")
-    title = record.get("title") or ""
-    if not isinstance(title, str):
-        raise DataFormatError(f"{path}: line {number}: field 'title' must be a string, but is a {type(title).__name__}")
-    return str(doc_id), title, text
-
-
 def load_corpus(path: Path) -> dict[str, tuple[str, str]]:
     corpus: dict[str, tuple[str, str]] = {}
     for number, record in jsonl_records(path, expected=BEIR_FOLDER):
-        doc_id, title, text = _document(path, number, record)
+        doc_id, title, body = corpus_record(path, number, record)
+        text = body if isinstance(body, str) else " ".join(body)
         if doc_id in corpus:
             raise DataFormatError(f"{path}: line {number}: doc id {doc_id!r} appears twice. Fix: ids must be unique")
         corpus[doc_id] = (title, text)

@@ -25,7 +25,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from litsynth.datafiles import DataFormatError, jsonl_records, required_field
+from litsynth.datafiles import DataFormatError, corpus_record, jsonl_records, required_field
 from litsynth.text import split_sentences
 from litsynth.verify.verifiers import CONTRADICTED, SUPPORTED, Label
 
@@ -192,29 +192,15 @@ def load_claims(path: Path) -> list[SciFactClaim]:
     return claims
 
 
-def _abstract(path: Path, number: int, record: dict) -> Abstract:
-    """A SciFact (``doc_id``, sentence list) or BEIR (``_id``, text) corpus record."""
-    title = record.get("title") or ""
-    if not isinstance(title, str):
-        raise DataFormatError(f"{path}: line {number}: field 'title' must be a string, but is a {type(title).__name__}")
-    if "doc_id" in record:
-        doc_id = required_field(path, number, record, "doc_id", (int, str))
-        sentences = required_field(path, number, record, "abstract", list)
-        if not all(isinstance(s, str) for s in sentences):
-            raise DataFormatError(f"{path}: line {number}: field 'abstract' must be a list of sentence strings")
-        return Abstract(str(doc_id), title, tuple(sentences))
-    if "_id" in record:
-        doc_id = required_field(path, number, record, "_id", (int, str))
-        text = required_field(path, number, record, "text", str)
-        return Abstract(str(doc_id), title, tuple(text[s:e] for s, e in split_sentences(text)), sentences_given=False)
-    raise DataFormatError(f"{path}: line {number}: no 'doc_id' (SciFact) or '_id' (BEIR) field. Fix: give every document an id")
-
-
 def load_corpus(path: Path) -> dict[str, Abstract]:
     path = Path(path)
     corpus: dict[str, Abstract] = {}
     for number, record in jsonl_records(path, expected=CORPUS_FILE):
-        abstract = _abstract(path, number, record)
+        doc_id, title, body = corpus_record(path, number, record)
+        if isinstance(body, str):
+            abstract = Abstract(doc_id, title, tuple(body[s:e] for s, e in split_sentences(body)), sentences_given=False)
+        else:
+            abstract = Abstract(doc_id, title, body)
         if abstract.doc_id in corpus:
             raise DataFormatError(f"{path}: line {number}: doc id {abstract.doc_id!r} appears twice. Fix: ids must be unique")
         corpus[abstract.doc_id] = abstract
