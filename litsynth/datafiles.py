@@ -46,7 +46,7 @@ def required_field(path: Path, number: int, record: dict, name: str, kind: type 
     return value
 
 
-def corpus_record(path: Path, number: int, record: dict) -> tuple[str, str, str | tuple[str, ...]]:
+def _corpus_record(path: Path, number: int, record: dict) -> tuple[str, str, str | tuple[str, ...]]:
     """(doc id, title, body) of one corpus line: SciFact's (``doc_id``, ``abstract`` as a
     sentence list, returned as a tuple) or BEIR's (``_id``, ``text`` as one string). A line
     with both ids is read as SciFact's, whose sentence boundaries are the annotated ones."""
@@ -63,3 +63,17 @@ def corpus_record(path: Path, number: int, record: dict) -> tuple[str, str, str 
         doc_id = required_field(path, number, record, "_id", (int, str))
         return str(doc_id), title, required_field(path, number, record, "text", str)
     raise DataFormatError(f"{path}: line {number}: no 'doc_id' (SciFact) or '_id' (BEIR) field. Fix: give every document an id")
+
+
+def read_corpus(path: Path, *, expected: str) -> dict[str, tuple[str, str | tuple[str, ...]]]:
+    """doc id -> (title, body) of every line of a corpus file (body: see :func:`_corpus_record`);
+    ids must be unique and the file must hold a document."""
+    corpus: dict[str, tuple[str, str | tuple[str, ...]]] = {}
+    for number, record in jsonl_records(path, expected=expected):
+        doc_id, title, body = _corpus_record(path, number, record)
+        if doc_id in corpus:
+            raise DataFormatError(f"{path}: line {number}: doc id {doc_id!r} appears twice. Fix: ids must be unique")
+        corpus[doc_id] = (title, body)
+    if not corpus:
+        raise DataFormatError(f"{path}: no documents. Fix: point at {expected}")
+    return corpus

@@ -15,9 +15,10 @@ from litsynth.verify.evidence import EvidenceRetriever, Hit, Passage, TermWeight
 from litsynth.verify.scifact_data import Abstract, Rationale, SciFactClaim, load_claims
 from litsynth.verify.scifact_eval import (
     Prediction,
-    evaluate_scifact,
+    evaluate_claims,
     is_validation,
     label_only_interval,
+    load_labelled,
     score_predictions,
     split_claims,
 )
@@ -366,7 +367,7 @@ class ScriptedVerifier:
         return verdicts
 
 
-def test_evaluate_scifact_uses_open_retrieval_and_the_validation_split(tmp_path, encoder):
+def test_evaluation_uses_open_retrieval_and_the_validation_split(tmp_path, encoder):
     ids = list(range(40))
     validation = [i for i in ids if is_validation(i, 0.2)]
     assert 0 < len(validation) < len(ids)
@@ -374,7 +375,8 @@ def test_evaluate_scifact_uses_open_retrieval_and_the_validation_split(tmp_path,
     corpus = [{"doc_id": 100 + i, "title": f"Zeta{i} binding", "abstract": [f"Zeta{i} protein binds receptor {i} in cells.", "Other text."]} for i in ids]
     (tmp_path / "claims.jsonl").write_text("".join(json.dumps(c) + "\n" for c in claims))
     (tmp_path / "corpus.jsonl").write_text("".join(json.dumps(d) + "\n" for d in corpus))
-    metrics = evaluate_scifact(tmp_path / "claims.jsonl", tmp_path / "corpus.jsonl", ScriptedVerifier(), retriever_k=1, split="validation", encoder=encoder, cache_path=tmp_path / "cache.duckdb")
+    labelled_claims, labelled_corpus = load_labelled(tmp_path / "claims.jsonl", tmp_path / "corpus.jsonl", split="validation")
+    metrics = evaluate_claims(labelled_claims, labelled_corpus, ScriptedVerifier(), retriever_k=1, encoder=encoder, cache_path=tmp_path / "cache.duckdb")
     assert metrics["claims"] == len(validation)
     assert metrics["retrieval_recall"] == 1.0
     assert metrics["abstract_label_only"]["f1"] == 1.0 and metrics["sentence_selection_label"]["f1"] == 1.0

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from litsynth.config import ModelCatalog, ModelSpec
-from litsynth.datafiles import DataFormatError, corpus_record, jsonl_records, required_field
+from litsynth.datafiles import DataFormatError, jsonl_records, read_corpus, required_field
 from litsynth.evaluation.metrics import Qrels, Run, ranking, retrieval_metrics
 from litsynth.retrieval.bm25 import BM25Index, BM25Params
 from litsynth.retrieval.fusion import ranks, reciprocal_rank_fusion
@@ -59,16 +59,11 @@ class EvalResult:
 
 
 def load_corpus(path: Path) -> dict[str, tuple[str, str]]:
-    corpus: dict[str, tuple[str, str]] = {}
-    for number, record in jsonl_records(path, expected=BEIR_FOLDER):
-        doc_id, title, body = corpus_record(path, number, record)
-        text = body if isinstance(body, str) else " ".join(body)
-        if doc_id in corpus:
-            raise DataFormatError(f"{path}: line {number}: doc id {doc_id!r} appears twice. Fix: ids must be unique")
-        corpus[doc_id] = (title, text)
-    if not corpus:
-        raise DataFormatError(f"{path}: no documents")
-    return corpus
+    """doc id -> (title, text); a SciFact sentence list is joined into one text."""
+    return {
+        doc_id: (title, body if isinstance(body, str) else " ".join(body))
+        for doc_id, (title, body) in read_corpus(path, expected=BEIR_FOLDER).items()
+    }
 
 
 def load_queries(path: Path) -> dict[str, str]:

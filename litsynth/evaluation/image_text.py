@@ -90,8 +90,8 @@ def _karpathy_layout(data: dict, captions_file: Path, images_dir: Path, split: s
         if split != "all" and record.get("split") != split:
             continue
         image_id = record.get("cocoid", record.get("imgid", record["filename"]))
-        folders = [images_dir / str(record["filepath"])] if record.get("filepath") else []
-        path = next((folder / record["filename"] for folder in folders if (folder / record["filename"]).is_file()), images_dir / record["filename"])
+        nested = images_dir / str(record["filepath"]) / record["filename"] if record.get("filepath") else None
+        path = nested if nested is not None and nested.is_file() else images_dir / record["filename"]
         images.append((image_id, path))
         if not isinstance(record["sentences"], list):
             raise DatasetError(f"{captions_file}: field 'images[{i}].sentences' must be a list of {{raw}} objects")

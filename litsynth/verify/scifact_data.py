@@ -25,7 +25,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from litsynth.datafiles import DataFormatError, corpus_record, jsonl_records, required_field
+from litsynth.datafiles import DataFormatError, jsonl_records, read_corpus, required_field
 from litsynth.text import split_sentences
 from litsynth.verify.verifiers import CONTRADICTED, SUPPORTED, Label
 
@@ -192,21 +192,14 @@ def load_claims(path: Path) -> list[SciFactClaim]:
     return claims
 
 
+def _abstract(doc_id: str, title: str, body: str | tuple[str, ...]) -> Abstract:
+    if isinstance(body, str):  # BEIR text: split here
+        return Abstract(doc_id, title, tuple(body[s:e] for s, e in split_sentences(body)), sentences_given=False)
+    return Abstract(doc_id, title, body)
+
+
 def load_corpus(path: Path) -> dict[str, Abstract]:
-    path = Path(path)
-    corpus: dict[str, Abstract] = {}
-    for number, record in jsonl_records(path, expected=CORPUS_FILE):
-        doc_id, title, body = corpus_record(path, number, record)
-        if isinstance(body, str):
-            abstract = Abstract(doc_id, title, tuple(body[s:e] for s, e in split_sentences(body)), sentences_given=False)
-        else:
-            abstract = Abstract(doc_id, title, body)
-        if abstract.doc_id in corpus:
-            raise DataFormatError(f"{path}: line {number}: doc id {abstract.doc_id!r} appears twice. Fix: ids must be unique")
-        corpus[abstract.doc_id] = abstract
-    if not corpus:
-        raise DataFormatError(f"{path}: no documents. Fix: point at {CORPUS_FILE}")
-    return corpus
+    return {doc_id: _abstract(doc_id, title, body) for doc_id, (title, body) in read_corpus(Path(path), expected=CORPUS_FILE).items()}
 
 
 def check_claims_against_corpus(claims: Sequence[SciFactClaim], corpus: Mapping[str, Abstract], claims_path: Path, corpus_path: Path) -> None:

@@ -269,19 +269,3 @@ def load_labelled(claims_path: Path, corpus_path: Path, split: str = "all", vali
     check_claims_against_corpus(claims, corpus, claims_path, corpus_path)
     return claims, corpus
 
-
-def evaluate_scifact(
-    claims_path: Path,
-    corpus_path: Path,
-    verifier: Verifier,
-    *,
-    retriever_k: int = MAX_ABSTRACTS,
-    split: str = "all",
-    validation_fraction: float = 0.2,
-    encoder: Encoder | None = None,
-    cache_path: Path | None = None,
-) -> dict:
-    """Open-retrieval SciFact metrics of ``verifier`` on the chosen split of ``claims_path``."""
-    claims, corpus = load_labelled(claims_path, corpus_path, split, validation_fraction)
-    metrics = evaluate_claims(claims, corpus, verifier, retriever_k=retriever_k, encoder=encoder, cache_path=cache_path)
-    return {**metrics, "split": split, "validation_fraction": validation_fraction}

@@ -1,10 +1,10 @@
 """Where the verifier's training data comes from: the configured files, else SciFact's release.
 
 Offline (this project's machines) the configured files are the shared SciFact copy. A user
-online without them gets the public release (``SCIFACT_RELEASE``, the tarball the SciFact
-repository's ``download-data.sh`` fetches), downloaded once into the download folder; its
-``claims_dev.jsonl`` comes along for evaluation. Without either, the pipeline keeps the
-transparent baseline and says why (:attr:`TrainingData.reason`).
+online without them gets the public release (``VerifierSettings.source_url``, the tarball the
+SciFact repository's ``download-data.sh`` fetches), downloaded once into the download folder;
+its ``claims_dev.jsonl`` comes along for evaluation. Without either, the pipeline keeps the
+transparent baseline and says why (:attr:`TrainingData.origin`).
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from pathlib import Path
 
 from litsynth.models.text_encoder import hub_reachable
 
-SCIFACT_RELEASE = "https://scifact.s3-us-west-2.amazonaws.com/release/latest/data.tar.gz"
 RELEASE_CLAIMS, RELEASE_CORPUS = "claims_train.jsonl", "corpus.jsonl"
 RELEASE_FILES = (RELEASE_CLAIMS, "claims_dev.jsonl", RELEASE_CORPUS)  # kept from the tarball; the rest is skipped
 DOWNLOAD_TIMEOUT_S = 60.0
