@@ -9,7 +9,7 @@ from litsynth.verify.claims import VERIFICATION_SCHEMA, ClaimToVerify, verify_cl
 from litsynth.verify.evidence import EvidenceRetriever, Passage
 from litsynth.verify.verifiers import choose_verifier
 from litsynth.warehouse import replace_rows
-from orchestration.automation import DOWNSTREAM
+from orchestration.automation import VERIFIED_DOWNSTREAM
 from orchestration.metadata import table_metadata
 from orchestration.partitions import question_partitions
 from orchestration.resources import Project, Warehouse
@@ -61,7 +61,7 @@ def verifier_model(context: AssetExecutionContext, project: Project) -> Material
 
 @asset(
     partitions_def=question_partitions,
-    automation_condition=DOWNSTREAM,
+    automation_condition=VERIFIED_DOWNSTREAM,
     group_name=GROUP,
     kinds={"duckdb", "pytorch"},
     deps=["claims", "chunks", "verifier_model"],

@@ -62,8 +62,9 @@ def run_bare(encoder, texts: list[str], batch_size: int) -> dict:
 
 
 def run_bare_blocked(encoder, texts: list[str], batch_size: int) -> dict:
-    """Bare model.encode, but called per block of batch_size * 16 texts exactly as embed_cached calls it."""
-    block = batch_size * 16
+    """Bare model.encode, but called per block of PROGRESS_BLOCK texts exactly as embed_cached calls it."""
+    from litsynth.embeddings import PROGRESS_BLOCK as block
+
     wall, cpu = _clock()
     for start in range(0, len(texts), block):
         encoder.model.encode(texts[start : start + block], batch_size=batch_size, normalize_embeddings=True, show_progress_bar=False)
@@ -134,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--threads", type=int, default=1, help="torch threads, both sides")
     p.add_argument("--with-blocked", action="store_true",
-                   help="add a third arm: bare model.encode per block of batch_size*16 texts (isolates embed_cached's blocking from its cache work)")
+                   help="add a third arm: bare model.encode per block of PROGRESS_BLOCK texts (isolates embed_cached's blocking from its cache work)")
     p.add_argument("--profile-texts", type=int, default=500, help="texts in the extra cProfile'd pipeline run (0: no profile)")
     args = p.parse_args(argv)
 

@@ -16,8 +16,13 @@ import pyarrow as pa
 
 from litsynth.config import ModelSpec
 from litsynth.ids import sha256_hex
+from litsynth.progress import Progress
 
 log = logging.getLogger(__name__)
+
+# Texts encoded between two progress checks: ~30 s of the slowest catalog text model
+# (all-mpnet-base-v2 on full abstracts, 2 CPU cores), so a long embedding never goes silent.
+PROGRESS_BLOCK = 48
 
 
 class Encoder(Protocol):
@@ -57,8 +62,10 @@ def embed_cached(
     vectors = {k: np.asarray(v, dtype=np.float32) for k, v in found}
 
     missing = [(k, t) for k, t in dict(zip(keys, texts)).items() if k not in vectors]
-    for start in range(0, len(missing), batch_size * 16):
-        block = missing[start : start + batch_size * 16]
+    missing.sort(key=lambda kt: len(kt[1]))  # similar lengths per block: little padding
+    counter = Progress(f"embedding with {model_id}", len(missing), unit="texts")
+    for start in range(0, len(missing), PROGRESS_BLOCK):
+        block = missing[start : start + PROGRESS_BLOCK]
         encoded = encoder.encode([t for _, t in block], is_query=is_query, batch_size=batch_size)
         rows = pa.table({
             "model_id": [model_id] * len(block),
@@ -71,8 +78,11 @@ def embed_cached(
         finally:
             con.unregister("_new_vectors")
         vectors.update({k: v for (k, _), v in zip(block, encoded)})
+        done = min(start + len(block), len(missing))
+        if len(missing) > PROGRESS_BLOCK:
+            counter.update(done)
         if progress:
-            progress(min(start + len(block), len(missing)), len(missing))
+            progress(done, len(missing))
     if missing:
         log.info("model %s: embedded %d new texts, %d from cache", model_id, len(missing), len(set(keys)) - len(missing))
     dim = next(iter(vectors.values())).shape[0] if vectors else 0

@@ -16,3 +16,9 @@ automation_sensor = AutomationConditionSensorDefinition(
     minimum_interval_seconds=30,
     description="Evaluates the assets' automation conditions: new partitions and changed inputs flow downstream.",
 )
+
+# Verifications use the best recorded verifier version, the shipped one included, so a verifier
+# that was never trained here must not hold them back; a retrained verifier still refreshes them.
+VERIFIED_DOWNSTREAM = DOWNSTREAM.replace(
+    "any_deps_missing", AutomationCondition.any_deps_missing().ignore(AssetSelection.assets("verifier_model"))
+)

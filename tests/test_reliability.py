@@ -37,7 +37,7 @@ from dagster import DagsterInstance, DagsterUnknownPartitionError, MultiPartitio
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from litsynth import cli
+from orchestration import cli
 from litsynth.config import ConfigError, load_question, question_sources
 from litsynth.corpus import SourcedPaper, discover_files, ingest_files, merge_papers, questions_table
 from litsynth.ingest import parse_bytes
@@ -538,9 +538,9 @@ def test_cli_other_configuration_errors_exit_2(tmp_path, capsys, layout, message
     assert not (project / "var" / "warehouse.duckdb").exists()
 
 
-@pytest.mark.parametrize("flags", [["--offline"], ["--offline", "--skip-benchmarks"]])
-def test_cli_missing_project_folder_exits_2(tmp_path, capsys, flags):
-    assert cli.main(["--project", str(tmp_path / "no-such-project"), "run", *flags]) == 2
+@pytest.mark.parametrize("command", [["run", "--offline"], ["bench"]])
+def test_cli_missing_project_folder_exits_2(tmp_path, capsys, command):
+    assert cli.main(["--project", str(tmp_path / "no-such-project"), *command]) == 2
     assert "questions folder not found" in capsys.readouterr().err
 
 
@@ -617,6 +617,7 @@ def test_the_ui_binds_to_localhost_by_default(tmp_path, monkeypatch, capsys):
         cli.main(["--project", str(tmp_path), "ui"])
     argv = launched["argv"]
     assert argv[argv.index("-h") + 1] == "127.0.0.1"
+    assert launched["env"]["LITSYNTH_PROJECT"] == str(tmp_path.resolve())  # the UI's definitions use --project
     assert "0.0.0.0" not in argv
 
 

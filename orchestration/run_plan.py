@@ -1,0 +1,192 @@
+"""The run plans of the CLI: which jobs run on which partitions, in order, and how a plan stops.
+
+``litsynth run`` is the question pipeline: the corpus, then per question its selection /
+extraction / verification, its embeddings and metrics under every catalog model, and its
+report. Benchmarks (``litsynth bench``) and verifier training (``litsynth verifier train``) are
+plans of their own: long and rare, never part of a first run. The jobs themselves are defined
+once in :mod:`orchestration.jobs`; a plan only orders them over partitions.
+
+A plan stops as a whole on SIGINT or SIGTERM: Dagster interrupts the running step (its
+partition write is one transaction, so it is either whole or absent), and no further step
+starts. A second signal exits at once.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+from dagster import DagsterInstance, Definitions, MultiPartitionKey
+from dagster._core.errors import DagsterExecutionInterruptedError
+from dagster._core.execution.plan.objects import ErrorSource
+
+RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
+
+
+@dataclass(frozen=True)
+class Step:
+    """One job run on one partition; ``requires`` names the step whose success it needs."""
+
+    stage: str
+    job: str
+    label: str
+    partition: str | MultiPartitionKey | None = None
+    requires: str | None = None
+
+
+@dataclass
+class Outcome:
+    step: Step
+    status: str  # succeeded | failed | interrupted | skipped | not started
+    seconds: float = 0.0
+    reason: str = ""
+
+
+def main_plan(question_ids: Sequence[str], model_ids: Sequence[str]) -> list[Step]:
+    """The question pipeline over every question and model partition."""
+    steps = [Step("corpus", "corpus_job", "corpus")]
+    for question_id in question_ids:
+        steps.append(Step("question", "question_job", question_id, question_id, requires="corpus"))
+        for model_id in model_ids:
+            key = MultiPartitionKey({"question": question_id, "model": model_id})
+            steps.append(Step("embeddings", "question_model_job", f"{question_id} × {model_id}", key, requires=question_id))
+        steps.append(Step("report", "report_job", f"{question_id} report", question_id, requires=question_id))
+    return steps
+
+
+def benchmark_plan(model_ids: Sequence[str], question_ids: Sequence[str]) -> list[Step]:
+    """Every catalog model on the public benchmarks, then the reports again so they show them."""
+    steps = [Step("benchmarks", "benchmark_job", f"benchmarks for {m}", m) for m in model_ids]
+    return steps + [Step("report", "report_job", f"{q} report", q) for q in question_ids]
+
+
+def verifier_plan() -> list[Step]:
+    return [Step("verifier", "verifier_job", "verifier training")]
+
+
+class StopRequested:
+    """SIGINT / SIGTERM handling for a plan: the first signal asks the plan to stop after the
+    running step, a second one exits the process at once (status 130). While a step runs,
+    Dagster's own handler is installed and interrupts the step; :func:`execute_plan` reads that
+    from the run's events."""
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self, echo: Callable[[str], None]) -> None:
+        self.echo = echo
+        self.signal: int | None = None
+        self._previous: dict[int, object] = {}
+
+    def _handle(self, signum, _frame) -> None:
+        if self.signal is not None:
+            self.echo("litsynth: second interrupt: stopping now")
+            os._exit(130)
+        self.note(signum)
+
+    def note(self, signum: int) -> None:
+        if self.signal is None:
+            self.signal = signum
+            self.echo(
+                f"litsynth: {signal.Signals(signum).name} received: stopping after the running step "
+                "(its partition is written whole or not at all); press Ctrl-C again to stop at once"
+            )
+
+    def __enter__(self) -> "StopRequested":
+        for signum in self.SIGNALS:
+            self._previous[signum] = signal.signal(signum, self._handle)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
+
+
+def _was_interrupted(result) -> bool:
+    for event in result.get_step_failure_events():
+        data = event.step_failure_data
+        if data.error_source == ErrorSource.INTERRUPT:
+            return True
+    return any(e.event_type_value in ("PIPELINE_CANCELED", "RUN_CANCELED", "PIPELINE_CANCELING", "RUN_CANCELING") for e in result.all_events)
+
+
+def execute_plan(
+    defs: Definitions, instance: DagsterInstance, steps: Iterable[Step], *, echo: Callable[[str], None] = print
+) -> list[Outcome]:
+    """Run the steps in order; a failed step skips the steps that require it."""
+    steps = list(steps)
+    outcomes: list[Outcome] = []
+    failed: set[str] = set()
+    with StopRequested(echo) as stop:
+        for index, step in enumerate(steps):
+            if stop.signal is not None:
+                outcomes.extend(Outcome(s, "not started") for s in steps[index:])
+                break
+            if step.requires in failed:
+                failed.add(step.label)
+                outcomes.append(Outcome(step, "skipped", reason=f"{step.requires} did not succeed"))
+                continue
+            echo(f"litsynth: [{index + 1}/{len(steps)}] {step.label}")
+            started = time.monotonic()
+            try:
+                result = defs.resolve_job_def(step.job).execute_in_process(
+                    instance=instance, partition_key=step.partition, run_config=RUN_CONFIG, raise_on_error=False
+                )
+                interrupted, succeeded = _was_interrupted(result), result.success
+            except (KeyboardInterrupt, DagsterExecutionInterruptedError):
+                interrupted, succeeded = True, False
+            seconds = time.monotonic() - started
+            if interrupted:
+                stop.note(signal.SIGINT)
+                outcomes.append(Outcome(step, "interrupted", seconds))
+                failed.add(step.label)
+            elif succeeded:
+                outcomes.append(Outcome(step, "succeeded", seconds))
+            else:
+                outcomes.append(Outcome(step, "failed", seconds, "see the run log above"))
+                failed.add(step.label)
+    return outcomes
+
+
+@dataclass
+class PlanSummary:
+    outcomes: list[Outcome]
+    seconds_by_stage: dict[str, float] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, outcomes: list[Outcome]) -> "PlanSummary":
+        by_stage: dict[str, float] = {}
+        for o in outcomes:
+            by_stage[o.step.stage] = by_stage.get(o.step.stage, 0.0) + o.seconds
+        return cls(outcomes, by_stage)
+
+    @property
+    def interrupted(self) -> bool:
+        return any(o.status in ("interrupted", "not started") for o in self.outcomes)
+
+    @property
+    def failed(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.status in ("failed", "skipped")]
+
+    def exit_code(self) -> int:
+        return 130 if self.interrupted else (1 if self.failed else 0)
+
+    def lines(self) -> list[str]:
+        total = sum(self.seconds_by_stage.values())
+        lines = ["litsynth: time per stage"]
+        lines += [f"  {stage:<11} {seconds:8.1f} s" for stage, seconds in self.seconds_by_stage.items()]
+        lines.append(f"  {'total':<11} {total:8.1f} s")
+        unfinished = [o for o in self.outcomes if o.status != "succeeded"]
+        if unfinished:
+            lines.append("litsynth: not finished")
+            lines += [f"  {o.step.label}: {o.status}" + (f" ({o.reason})" if o.reason else "") for o in unfinished]
+        done = sum(o.status == "succeeded" for o in self.outcomes)
+        lines.append(f"litsynth: {done} of {len(self.outcomes)} steps succeeded")
+        return lines
+
+
+def echo_stderr(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
