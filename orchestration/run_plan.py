@@ -71,14 +71,15 @@ def verifier_plan() -> list[Step]:
 class StopRequested:
     """SIGINT / SIGTERM handling for a plan: the first signal asks the plan to stop after the
     running step, a second one exits the process at once (status 130). While a step runs,
-    Dagster's own handler is installed and interrupts the step; :func:`execute_plan` reads that
-    from the run's events."""
+    Dagster's own handler is installed and interrupts the step (:func:`execute_plan` reads that
+    from the run's events); around it, this handler interrupts the run itself."""
 
     SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
     def __init__(self, echo: Callable[[str], None]) -> None:
         self.echo = echo
         self.signal: int | None = None
+        self.in_run = False  # a job run is starting or ending, outside Dagster's own handler
         self._previous: dict[int, object] = {}
 
     def _handle(self, signum, _frame) -> None:
@@ -86,6 +87,8 @@ class StopRequested:
             self.echo("litsynth: second interrupt: stopping now")
             os._exit(130)
         self.note(signum)
+        if self.in_run:
+            raise KeyboardInterrupt
 
     def note(self, signum: int) -> None:
         if self.signal is None:
@@ -132,11 +135,14 @@ def execute_plan(
             echo(f"litsynth: [{index + 1}/{len(steps)}] {step.label}")
             started = time.monotonic()
             try:
+                stop.in_run = True
                 result = defs.resolve_job_def(step.job).execute_in_process(
                     instance=instance, partition_key=step.partition, run_config=RUN_CONFIG, raise_on_error=False
                 )
+                stop.in_run = False
                 interrupted, succeeded = _was_interrupted(result), result.success
             except (KeyboardInterrupt, DagsterExecutionInterruptedError):
+                stop.in_run = False
                 interrupted, succeeded = True, False
             seconds = time.monotonic() - started
             if interrupted:
