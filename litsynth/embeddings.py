@@ -1,7 +1,11 @@
 """Embedding with a content-hash cache in the warehouse.
 
 The cache key is (model id, sha256 of the exact text the model sees, prefix included), so the
-same text is embedded once per model across every partition and run.
+same text is embedded once per model across every partition, run and use: the pipeline, the
+benchmarks, verifier training and ``eval verify`` share the warehouse's ``embedding_cache``.
+Whitespace is collapsed before encoding (the catalog's tokenizers ignore it anyway), so an
+abstract written with newlines between sentences and the same abstract on one line are one
+text.
 """
 
 from __future__ import annotations
@@ -33,9 +37,14 @@ class Encoder(Protocol):
     def encode(self, texts: list[str], *, is_query: bool = False, batch_size: int = 64) -> np.ndarray: ...
 
 
+def model_text(text: str) -> str:
+    """The text as the model is given it: whitespace runs collapsed to one space."""
+    return " ".join(text.split())
+
+
 def cache_key(encoder: Encoder, text: str, *, is_query: bool) -> str:
     prefix = encoder.spec.query_prefix if is_query else encoder.spec.document_prefix
-    return sha256_hex(prefix + text)
+    return sha256_hex(prefix + model_text(text))
 
 
 def embed_cached(
@@ -61,7 +70,7 @@ def embed_cached(
         con.unregister("_wanted_keys")
     vectors = {k: np.asarray(v, dtype=np.float32) for k, v in found}
 
-    missing = [(k, t) for k, t in dict(zip(keys, texts)).items() if k not in vectors]
+    missing = [(k, model_text(t)) for k, t in dict(zip(keys, texts)).items() if k not in vectors]
     missing.sort(key=lambda kt: len(kt[1]))  # similar lengths per block: little padding
     counter = Progress(f"embedding with {model_id}", len(missing), unit="texts")
     for start in range(0, len(missing), PROGRESS_BLOCK):

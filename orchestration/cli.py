@@ -35,18 +35,23 @@ def dagster_home(settings: Settings) -> Path:
     return home
 
 
-def execute(settings: Settings, steps_for, *, arxiv: bool = False, summary: bool = True) -> int:
-    """Run a plan (``steps_for(settings)`` -> steps) in the project's Dagster instance."""
+def execute(settings: Settings, steps_for, *, arxiv: bool = False, summary: bool = True, force: bool = True) -> int:
+    """Run a plan (``steps_for(settings)`` -> steps) in the project's Dagster instance; unless
+    ``force``, steps whose fingerprint is unchanged since they last succeeded are skipped."""
     from dagster import DagsterInstance
 
     from orchestration.definitions import build_definitions
     from orchestration.resources import Project
-    from orchestration.run_plan import PlanSummary, echo_stderr, execute_plan
+    from orchestration.run_plan import PlanSummary, RunEverything, StepLedger, echo_stderr, execute_plan
 
     steps = steps_for(settings)  # reads questions and catalog: a bad file fails before any run
     instance = DagsterInstance.from_config(str(dagster_home(settings)))
-    defs = build_definitions(Project(project_root=str(settings.project_root), arxiv_enabled=arxiv))
-    outcomes = execute_plan(defs, instance, steps, echo=echo_stderr)
+    project = Project(project_root=str(settings.project_root), arxiv_enabled=arxiv)
+    defs = build_definitions(project)
+    ledger = RunEverything() if force else StepLedger(
+        project.settings(), package_root=project_root(), verifier_dirs=[project.settings().path(settings.verifier.model_dir)]
+    )
+    outcomes = execute_plan(defs, instance, steps, ledger=ledger, echo=echo_stderr)
     result = PlanSummary.of(outcomes)
     if summary:
         print_summary(settings)
@@ -131,6 +136,7 @@ def parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="the main job: corpus, then every question's pipeline and report")
     run.add_argument("--offline", action="store_true", help="do not try the arXiv API")
+    run.add_argument("--force", action="store_true", help="run every step, also those up to date")
     commands.add_parser("bench", help="every catalog model on the public benchmarks (BEIR SciFact, COCO captions); reports then show them")
     verifier = commands.add_parser("verifier", help="the claim verifier")
     verifier_commands = verifier.add_subparsers(dest="verifier_command", required=True)
@@ -151,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings(project_root=args.project.resolve())
     try:
         if args.command == "run":
-            return execute(settings, main_steps, arxiv=not args.offline)
+            return execute(settings, main_steps, arxiv=not args.offline, force=args.force)
         if args.command == "bench":
             return execute(settings, bench_steps)
         if args.command == "verifier":

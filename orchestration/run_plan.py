@@ -6,6 +6,11 @@ report. Benchmarks (``litsynth bench``) and verifier training (``litsynth verifi
 plans of their own: long and rare, never part of a first run. The jobs themselves are defined
 once in :mod:`orchestration.jobs`; a plan only orders them over partitions.
 
+A step is skipped as up to date when its fingerprint (code, settings, verifier versions and the
+warehouse rows it reads) equals the one recorded in ``plan_steps`` when it last succeeded; the
+corpus step always runs (it is where new papers come in), so a re-run with nothing new only
+re-reads the corpus.
+
 A plan stops as a whole on SIGINT or SIGTERM: Dagster interrupts the running step (its
 partition write is one transaction, so it is either whole or absent), and no further step
 starts. A second signal exits at once.
@@ -13,12 +18,15 @@ starts. A second signal exits at once.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import signal
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
 
 from dagster import DagsterInstance, Definitions, MultiPartitionKey
 from dagster._core.errors import DagsterExecutionInterruptedError
@@ -37,11 +45,31 @@ class Step:
     partition: str | MultiPartitionKey | None = None
     requires: str | None = None
 
+    @property
+    def partition_key(self) -> str:
+        return "" if self.partition is None else str(self.partition)
+
+
+class Ledger(Protocol):
+    """What :func:`execute_plan` asks before and tells after each step (see :class:`StepLedger`)."""
+
+    def up_to_date(self, step: Step) -> bool: ...
+
+    def record(self, step: Step, seconds: float) -> None: ...
+
+
+class RunEverything:
+    def up_to_date(self, step: Step) -> bool:
+        return False
+
+    def record(self, step: Step, seconds: float) -> None:
+        pass
+
 
 @dataclass
 class Outcome:
     step: Step
-    status: str  # succeeded | failed | interrupted | skipped | not started
+    status: str  # succeeded | up to date | failed | interrupted | skipped | not started
     seconds: float = 0.0
     reason: str = ""
 
@@ -117,9 +145,15 @@ def _was_interrupted(result) -> bool:
 
 
 def execute_plan(
-    defs: Definitions, instance: DagsterInstance, steps: Iterable[Step], *, echo: Callable[[str], None] = print
+    defs: Definitions,
+    instance: DagsterInstance,
+    steps: Iterable[Step],
+    *,
+    ledger: Ledger = RunEverything(),
+    echo: Callable[[str], None] = print,
 ) -> list[Outcome]:
-    """Run the steps in order; a failed step skips the steps that require it."""
+    """Run the steps in order; a failed step skips the steps that require it, a step the
+    ledger finds up to date is not run."""
     steps = list(steps)
     outcomes: list[Outcome] = []
     failed: set[str] = set()
@@ -131,6 +165,10 @@ def execute_plan(
             if step.requires in failed:
                 failed.add(step.label)
                 outcomes.append(Outcome(step, "skipped", reason=f"{step.requires} did not succeed"))
+                continue
+            if ledger.up_to_date(step):
+                echo(f"litsynth: [{index + 1}/{len(steps)}] {step.label}: up to date")
+                outcomes.append(Outcome(step, "up to date"))
                 continue
             echo(f"litsynth: [{index + 1}/{len(steps)}] {step.label}")
             started = time.monotonic()
@@ -150,6 +188,7 @@ def execute_plan(
                 outcomes.append(Outcome(step, "interrupted", seconds))
                 failed.add(step.label)
             elif succeeded:
+                ledger.record(step, seconds)
                 outcomes.append(Outcome(step, "succeeded", seconds))
             else:
                 outcomes.append(Outcome(step, "failed", seconds, "see the run log above"))
@@ -185,14 +224,105 @@ class PlanSummary:
         lines = ["litsynth: time per stage"]
         lines += [f"  {stage:<11} {seconds:8.1f} s" for stage, seconds in self.seconds_by_stage.items()]
         lines.append(f"  {'total':<11} {total:8.1f} s")
-        unfinished = [o for o in self.outcomes if o.status != "succeeded"]
+        unfinished = [o for o in self.outcomes if o.status not in ("succeeded", "up to date")]
         if unfinished:
             lines.append("litsynth: not finished")
             lines += [f"  {o.step.label}: {o.status}" + (f" ({o.reason})" if o.reason else "") for o in unfinished]
-        done = sum(o.status == "succeeded" for o in self.outcomes)
-        lines.append(f"litsynth: {done} of {len(self.outcomes)} steps succeeded")
+        ran = sum(o.status == "succeeded" for o in self.outcomes)
+        fresh = sum(o.status == "up to date" for o in self.outcomes)
+        lines.append(f"litsynth: {ran} of {len(self.outcomes)} steps ran and succeeded, {fresh} were up to date")
         return lines
 
 
 def echo_stderr(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
+
+
+# --- fingerprints ----------------------------------------------------------------------------
+
+CODE_FOLDERS = ("litsynth", "assets", "orchestration", "sql", "expectations")
+CODE_SUFFIXES = (".py", ".sql", ".json")
+QUESTION_INPUTS = ("papers", "paper_sources", "prior_reports", "prior_report_claims")
+
+
+def code_version(package_root: Path) -> str:
+    """sha256 over the source, SQL and expectation files the pipeline runs."""
+    digest = hashlib.sha256()
+    for folder in CODE_FOLDERS:
+        for path in sorted((package_root / folder).rglob("*")):
+            if path.suffix in CODE_SUFFIXES and "__pycache__" not in path.parts:
+                digest.update(str(path.relative_to(package_root)).encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _sha256(*parts: str) -> str:
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+
+def table_digest(con, table: str, where: str = "", parameters: Sequence = ()) -> str:
+    """md5 of every row of ``table`` (optionally filtered), in a canonical order."""
+    sql = f'SELECT count(*), md5(coalesce(string_agg(t::VARCHAR, chr(31) ORDER BY t::VARCHAR), \'\')) FROM "{table}" t {where}'
+    count, digest = con.execute(sql, list(parameters)).fetchone()
+    return f"{table}:{count}:{digest}"
+
+
+class StepLedger:
+    """Fingerprints of plan steps, kept in the warehouse table ``plan_steps``.
+
+    A question step's fingerprint covers the code, the settings, the verifier versions on disk,
+    the corpus tables it reads and the question's own file; a question × model step adds the
+    model's catalog entry; a report step adds its question's embedding steps and the benchmark
+    table, and is up to date only while its report file exists.
+    """
+
+    def __init__(self, settings, *, package_root: Path, verifier_dirs: Sequence[Path]) -> None:
+        self.settings = settings
+        versions = sorted(f"{d}/{v.name}" for d in verifier_dirs if d.is_dir() for v in d.iterdir())
+        self.base = _sha256(code_version(package_root), settings.model_dump_json(), *versions)
+
+    def _connect(self):
+        from litsynth.warehouse import open_warehouse
+
+        return open_warehouse(self.settings.warehouse_path)
+
+    def fingerprint(self, con, step: Step) -> str | None:
+        if step.job == "question_job":
+            (question,) = con.execute("SELECT content_sha256 FROM questions WHERE question_id = ?", [step.partition]).fetchone() or (None,)
+            if question is None:
+                return None
+            return _sha256(self.base, question, *(table_digest(con, t) for t in QUESTION_INPUTS))
+        if step.job == "question_model_job":
+            question_id, model_id = step.partition.keys_by_dimension["question"], step.partition.keys_by_dimension["model"]
+            spec = self.settings.catalog().get(model_id).model_dump_json()
+            return _sha256(self._recorded(con, "question_job", question_id) or "", spec)
+        if step.job == "report_job":
+            report = self.settings.path(self.settings.reports_dir) / str(step.partition) / "report.md"
+            if not report.is_file():
+                return None
+            keys = [str(MultiPartitionKey({"question": str(step.partition), "model": m})) for m in self.settings.catalog().ids]
+            upstream = [self._recorded(con, "question_job", str(step.partition)) or ""]
+            upstream += [self._recorded(con, "question_model_job", key) or "" for key in keys]
+            return _sha256(*upstream, table_digest(con, "benchmark_metrics"))
+        return None  # the corpus, benchmarks and training always run
+
+    def _recorded(self, con, job: str, partition_key: str) -> str | None:
+        row = con.execute("SELECT fingerprint FROM plan_steps WHERE job = ? AND partition_key = ?", [job, partition_key]).fetchone()
+        return row[0] if row else None
+
+    def up_to_date(self, step: Step) -> bool:
+        if not self.settings.warehouse_path.is_file():
+            return False
+        with self._connect() as con:
+            current = self.fingerprint(con, step)
+            return current is not None and current == self._recorded(con, step.job, step.partition_key)
+
+    def record(self, step: Step, seconds: float) -> None:
+        with self._connect() as con:
+            current = self.fingerprint(con, step)
+            if current is None:
+                return
+            con.execute(
+                "INSERT OR REPLACE INTO plan_steps VALUES (?, ?, ?, ?, now()::TIMESTAMP)",
+                [step.job, step.partition_key, current, seconds],
+            )

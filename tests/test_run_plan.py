@@ -139,3 +139,46 @@ def test_sigint_stops_litsynth_run_as_a_whole(project):
         assert verified in (0, claims)  # verifications of the interrupted question: whole or absent
     finally:
         con.close()
+
+
+def test_a_step_is_up_to_date_until_what_it_reads_changes(tmp_path):
+    """StepLedger: a question step recorded after success is up to date; a new paper, an edited
+    question or another verifier version makes it due again; its model and report steps follow."""
+    from litsynth.config import Settings
+    from litsynth.warehouse import open_warehouse
+    from orchestration.run_plan import StepLedger
+
+    settings = Settings(project_root=REPO_ROOT, warehouse=str(tmp_path / "warehouse.duckdb"), reports_dir=str(tmp_path / "reports"))
+    verifiers = tmp_path / "verifiers"
+    verifiers.mkdir()
+    with open_warehouse(settings.warehouse_path) as con:
+        con.execute("INSERT INTO questions VALUES ('q1', 'Does CLIP retrieve?', ['CLIP'], 'q1.yaml', 'aaa', now()::TIMESTAMP)")
+    question, model, report = main_plan(["q1"], ["bm25"])[1:]
+    ledger = StepLedger(settings, package_root=REPO_ROOT, verifier_dirs=[verifiers])
+    assert not ledger.up_to_date(question)
+    ledger.record(question, 1.0)
+    ledger.record(model, 1.0)
+    assert ledger.up_to_date(question) and ledger.up_to_date(model)
+    assert not ledger.up_to_date(report)  # no report file yet
+    (tmp_path / "reports" / "q1").mkdir(parents=True)
+    (tmp_path / "reports" / "q1" / "report.md").write_text("# q1\n")
+    ledger.record(report, 1.0)
+    assert ledger.up_to_date(report)
+
+    with open_warehouse(settings.warehouse_path) as con:
+        con.execute(
+            "INSERT INTO papers VALUES ('p1', 'title:clip', NULL, NULL, 'CLIP', 'An abstract.', NULL, NULL, [], NULL, NULL, [], NULL, NULL, 'CLIP. An abstract.', 'abstract', 1)"
+        )
+    assert not ledger.up_to_date(question)  # a new paper
+    ledger.record(question, 1.0)
+    assert not ledger.up_to_date(model) and not ledger.up_to_date(report)  # downstream of a changed step
+    ledger.record(model, 1.0)
+    ledger.record(report, 1.0)
+    assert ledger.up_to_date(report)
+
+    with open_warehouse(settings.warehouse_path) as con:
+        con.execute("UPDATE questions SET content_sha256 = 'bbb'")
+    assert not ledger.up_to_date(question)  # the question file was edited
+    ledger.record(question, 1.0)
+    (verifiers / "0123456789abcdef").mkdir()
+    assert not StepLedger(settings, package_root=REPO_ROOT, verifier_dirs=[verifiers]).up_to_date(question)  # a new verifier
