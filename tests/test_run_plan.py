@@ -152,7 +152,7 @@ def test_a_step_is_up_to_date_until_what_it_reads_changes(tmp_path):
     verifiers = tmp_path / "verifiers"
     verifiers.mkdir()
     with open_warehouse(settings.warehouse_path) as con:
-        con.execute("INSERT INTO questions VALUES ('q1', 'Does CLIP retrieve?', ['CLIP'], 'q1.yaml', 'aaa', now()::TIMESTAMP)")
+        con.execute("INSERT INTO questions (question_id, question, keywords, source_file, content_sha256, loaded_at) VALUES ('q1', 'Does CLIP retrieve?', ['CLIP'], 'q1.yaml', 'aaa', now()::TIMESTAMP)")
     question, model, report = main_plan(["q1"], ["bm25"])[1:]
     ledger = StepLedger(settings, package_root=REPO_ROOT, verifier_dirs=[verifiers])
     assert not ledger.up_to_date(question)

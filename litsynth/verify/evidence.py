@@ -187,11 +187,13 @@ class EvidenceRetriever:
         self._index = {pid: i for i, pid in enumerate(ids)}
         self.term_weights = TermWeights(p.text for p in passages)
 
-    def search(self, claim_text: str, *, exclude_paper_id: str | None, k: int = 3) -> list[Hit]:
-        """The ``k`` best passages, fused rank first; ``exclude_paper_id`` None excludes nothing."""
+    def search(self, claim_text: str, *, exclude_paper_id: str | None, k: int = 3, query: np.ndarray | None = None) -> list[Hit]:
+        """The ``k`` best passages, fused rank first; ``exclude_paper_id`` None excludes nothing.
+        ``query`` is the claim's query vector when the caller has encoded it already."""
         allowed = self._paper_ids != exclude_paper_id
         n_excluded = int((~allowed).sum())
-        query = self.encoder.encode([claim_text], is_query=True)[0]
+        if query is None:
+            query = self.encoder.encode([claim_text], is_query=True)[0]
         cosine = self._vectors @ query
         order = np.argsort(-np.where(allowed, cosine, -np.inf), kind="stable")[: min(CANDIDATES, int(allowed.sum()))]
         dense = {self.passages[i].passage_id: float(cosine[i]) for i in order}
@@ -208,6 +210,14 @@ class EvidenceRetriever:
             whole, *per_sentence = self.term_weights.coverage(claim_text, [passage.text, *sentence_texts(passage.text)])
             hits.append(Hit(passage, fused[pid], rank, bm25.get(pid), float(cosine[self._index[pid]]), whole, max(per_sentence)))
         return hits
+
+    def search_many(self, claims: Sequence[tuple[str, str | None]], *, k: int = 3) -> list[list[Hit]]:
+        """:meth:`search` for many (claim text, paper id to exclude) at once: the claims are
+        encoded in one batch, which is most of the time on CPU."""
+        if not claims:
+            return []
+        queries = self.encoder.encode([text for text, _ in claims], is_query=True)
+        return [self.search(text, exclude_paper_id=paper, k=k, query=q) for (text, paper), q in zip(claims, queries)]
 
     def close(self) -> None:
         self._bm25.close()
