@@ -154,6 +154,9 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    if args.command in ("run", "bench", "verifier"):
+        # inside a Dagster run the instance prints litsynth's lines (dagster.yaml python_logs); once is enough
+        logging.getLogger("litsynth").propagate = False
     settings = Settings(project_root=args.project.resolve())
     try:
         if args.command == "run":

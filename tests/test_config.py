@@ -71,3 +71,14 @@ def test_catalog_errors_name_the_problem(tmp_path: Path):
     catalog = load_catalog(REPO_ROOT / "models.yaml")
     with pytest.raises(ConfigError, match="unknown model id 'nope'"):
         catalog.get("nope")
+
+
+def test_every_setting_of_the_project_resource_is_in_the_readme_configuration_reference():
+    """The README's configuration table names every field of the `project` resource."""
+    from orchestration.resources import Project
+
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Configuration") :]
+    section = section[: section.index("\n## ", 1)]
+    missing = [name for name in Project.model_fields if f"`{name}`" not in section]
+    assert not missing, f"README.md, section Configuration: add a row for {missing}"
