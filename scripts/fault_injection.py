@@ -44,7 +44,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 SEEDS_DIR = ROOT / "corpus" / "examples"
-CORPUS_ASSETS = ["questions", "arxiv_harvest", "documents", "papers", "prior_reports"]
+CORPUS_ASSETS = ["questions", "question_files", "arxiv_harvest", "documents", "papers", "prior_reports"]
 CORPUS_TABLES = ["documents", "papers", "paper_sources", "prior_reports", "prior_report_claims", "prior_report_references"]
 
 

@@ -53,7 +53,7 @@ from orchestration.sensors import new_papers
 
 from .conftest import REPO_ROOT, SEEDS_DIR
 
-CORPUS_ASSETS = ["questions", "arxiv_harvest", "documents", "papers", "prior_reports"]
+CORPUS_ASSETS = ["questions", "question_files", "arxiv_harvest", "documents", "papers", "prior_reports"]
 MAX_FILE_BYTES = 100_000  # the seeds are at most 66 kB; files over this are "too big" in these tests
 EVIL = "x'; DROP TABLE papers; --"
 
@@ -131,7 +131,7 @@ def _expected_partition(partition: str, generation: int, n: int) -> list[tuple]:
 
 
 def _seed_only_tables():
-    return ingest_files(discover_files([SEEDS_DIR]), root=REPO_ROOT, max_file_bytes=MAX_FILE_BYTES, questions=[q for q, _ in question_sources(REPO_ROOT / "questions")])
+    return ingest_files(discover_files([SEEDS_DIR]), root=REPO_ROOT, max_file_bytes=MAX_FILE_BYTES, questions=[f.question for f in question_sources(REPO_ROOT / "questions")])
 
 
 # --- concurrency ----------------------------------------------------------------------------------
