@@ -564,8 +564,17 @@ def lexical_relevance(question: str, texts: list[str]) -> list[float]:
 
 
 def _containing_chunk(chunks: Sequence[Chunk], start: int, end: int) -> Chunk:
-    """The chunk holding the span (the one overlapping it most when a long sentence was cut)."""
-    best = max(chunks, key=lambda c: min(c.end, end) - max(c.start, start), default=None)
+    """The chunk holding the span (the one overlapping it most when a long sentence was cut).
+
+    ``chunks`` are in text order, as chunk_text makes them (starts and ends ascending): they
+    are searched by bisection, so a paper with many claims costs O(log n) chunks per claim.
+    """
+    lo = bisect.bisect_right(chunks, start, key=lambda c: c.end)
+    hi = bisect.bisect_left(chunks, end, key=lambda c: c.start)
+    nearby = chunks[lo:hi] if lo < hi else chunks
+    best = max(nearby, key=lambda c: min(c.end, end) - max(c.start, start), default=None)
+    if best is None or min(best.end, end) <= max(best.start, start):
+        best = max(chunks, key=lambda c: min(c.end, end) - max(c.start, start), default=None)
     if best is None or min(best.end, end) <= max(best.start, start):
         raise ValueError(f"no chunk covers the claim span {start}:{end}")
     return best

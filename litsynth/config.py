@@ -153,6 +153,7 @@ class ModelCatalog(BaseModel):
 MAX_YAML_NODES = 10_000  # nodes after expanding every alias where it is used
 MAX_YAML_CHARS = 2_000_000  # characters of all scalars after expansion
 MAX_YAML_DEPTH = 32
+MAX_YAML_ALIASES = 1_000  # alias uses in one file
 MAX_CONFIG_BYTES = 1_000_000  # default size limit of a question file or the catalog
 QUESTION_SUFFIXES = (".yaml", ".yml")
 
@@ -185,8 +186,27 @@ def _measure(node: yaml.Node, depth: int, memo: dict[int, tuple[int, int, int] |
     return nodes, chars, height
 
 
+def _check_events(text: str) -> None:
+    """A first pass over the parser's events that stops at the first alias or nesting level
+    past the limits, before the (recursive, slower) composer sees the document."""
+    aliases = depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.AliasEvent):
+            aliases += 1
+            if aliases > MAX_YAML_ALIASES:
+                raise ConfigError(f"line {event.start_mark.line + 1}: more than {MAX_YAML_ALIASES:,} aliases (an alias bomb?)")
+        elif isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_YAML_DEPTH:
+                raise ConfigError(f"line {event.start_mark.line + 1}: nested deeper than {MAX_YAML_DEPTH} levels")
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+
+
 def safe_yaml(text: str) -> object:
-    """``yaml.safe_load`` that refuses, before building anything, a document over the expansion or depth limits."""
+    """``yaml.safe_load`` that refuses, before building anything, a document over the alias,
+    expansion or depth limits."""
+    _check_events(text)
     loader = yaml.SafeLoader(text)
     try:
         node = loader.get_single_node()
@@ -225,7 +245,8 @@ def _read_yaml(path: Path, max_bytes: int = MAX_CONFIG_BYTES) -> object:
     except UnreadableFile as exc:
         if isinstance(exc.__cause__, FileNotFoundError):
             raise ConfigError(f"{printable(str(path))}: file not found") from None
-        raise ConfigError(f"{printable(str(path))}: {exc}. Fix: make it a regular YAML file") from None
+        fix = "" if "Fix:" in str(exc) else ". Fix: make it a regular YAML file"
+        raise ConfigError(f"{printable(str(path))}: {exc}{fix}") from None
     try:
         return _yaml_bytes(data)
     except ConfigError as exc:
@@ -303,7 +324,8 @@ def scan_questions(directory: Path, *, max_bytes: int = MAX_CONFIG_BYTES) -> lis
             if question.id in first_by_id:
                 raise ConfigError(f"field 'id': {question.id!r} is already used by {printable(first_by_id[question.id].name)}. Fix: give each question a unique id")
         except UnreadableFile as exc:
-            outcomes.append(QuestionFile(path, "rejected", f"{exc}. Fix: make it a regular YAML file or move it out of the questions folder"))
+            fix = "" if "Fix:" in str(exc) else ". Fix: make it a regular YAML file or move it out of the questions folder"
+            outcomes.append(QuestionFile(path, "rejected", f"{exc}{fix}"))
         except ConfigError as exc:
             outcomes.append(QuestionFile(path, "rejected", str(exc), sha256=sha))
         else:

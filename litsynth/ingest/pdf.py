@@ -29,14 +29,24 @@ def _page_texts(data: bytes, max_text_chars: int) -> tuple[list[str], str | None
     """(text of every page, metadata title); every pypdf failure becomes a ParseError.
 
     A PDF with only an owner password (copy/print restrictions) opens with the empty user
-    password, as every viewer does. Extraction stops once the pages' text passes
-    ``max_text_chars``: pages that share one large compressed stream each inflate it again.
+    password, as every viewer does. Pages that share one large compressed stream each inflate
+    it again, so the inflated page contents, then the extracted text, must stay within
+    ``max_text_chars``.
     """
     try:
         reader = PdfReader(io.BytesIO(data))
         locked = reader.is_encrypted and not reader.decrypt("")
         if not locked:
             title = reader.metadata.title if reader.metadata else None
+            inflated = 0
+            for number, page in enumerate(reader.pages, 1):  # zlib in C: cheap next to text extraction
+                contents = page.get_contents()
+                inflated += len(contents.get_data()) if contents is not None else 0
+                if inflated > max_text_chars:
+                    raise ParseError(
+                        f"PDF page contents inflate past {max_text_chars:,} bytes by page {number} (a decompression bomb?). "
+                        "Fix: split the PDF, or raise ingest.max_decompressed_bytes"
+                    )
             pages, total = [], 0
             for page in reader.pages:
                 pages.append(page.extract_text() or "")
