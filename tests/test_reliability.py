@@ -343,7 +343,7 @@ def _hostile_corpus(root: Path) -> tuple[Path, dict[str, tuple[str, str | None]]
         ODD_NAME: seed["003"] + b"\n",
         NON_UTF8_NAME: seed["002"] + b"\n\n",
         ".hidden.txt": (outside / "secret.txt").read_bytes(),
-        ESCAPE_NAME: b"",
+        ESCAPE_NAME: b"\x00\x01\x02 not text at all",
     }
     for name, data in files.items():
         (corpus / name).write_bytes(data)
@@ -369,7 +369,7 @@ def _hostile_corpus(root: Path) -> tuple[Path, dict[str, tuple[str, str | None]]
         "copy-of-001.txt": ("duplicate", "same bytes as "),
         ODD_NAME: ("ingested", None),
         "caf\\xe9 notes.txt": ("ingested", None),  # the undecodable byte is shown as \xe9
-        ESCAPE_NAME: ("rejected", "empty file"),
+        ESCAPE_NAME: ("rejected", "binary content that is not a PDF"),
         **{p.name: ("ingested", None) for p in SEEDS_DIR.glob("*.txt")},
     }
     return corpus, expected
@@ -385,11 +385,12 @@ def hostile_run(tmp_path_factory):
     timings, snapshots, messages = [], [], []
     for _ in range(2):
         started = time.monotonic()
-        result = _materialize(resources, CORPUS_ASSETS, raise_on_error=False)
+        instance = DagsterInstance.ephemeral()
+        result = _materialize(resources, CORPUS_ASSETS, instance, raise_on_error=False)
         assert result.success, _step_failures(result)
         timings.append(time.monotonic() - started)
         snapshots.append(_snapshot(warehouse))
-        messages += [event.message or "" for event in result.all_events]
+        messages += [entry.user_message or "" for entry in instance.all_logs(result.run_id)]
     print(f"\nhostile corpus materialised in {timings[0]:.1f}s and {timings[1]:.1f}s")
     return {"root": root, "corpus": corpus, "expected": expected, "warehouse": warehouse, "resources": resources, "snapshots": snapshots, "messages": messages}
 
