@@ -2,10 +2,10 @@
 
 from dagster import AssetExecutionContext, AssetSpec, MaterializeResult, MetadataValue, asset, multi_asset
 
-from litsynth.config import question_sources
-from litsynth.corpus import discover_files, ingest_files, questions_table
+from litsynth.corpus import discover_files, ingest_files, question_files_table, questions_table
 from litsynth.harvest import harvest_arxiv
-from litsynth.warehouse import replace_rows, replace_tables
+from litsynth.safeio import printable
+from litsynth.warehouse import replace_tables
 from orchestration.metadata import table_metadata
 from orchestration.partitions import QUESTION_PARTITIONS_NAME
 from orchestration.resources import Project, Warehouse
@@ -16,25 +16,40 @@ GROUP = "corpus"
 KINDS = {"duckdb", "python"}
 
 
-@asset(group_name=GROUP, kinds=KINDS, description="Research questions from questions/*.yaml; each id is a question partition.")
-def questions(context: AssetExecutionContext, project: Project, warehouse: Warehouse) -> MaterializeResult:
+@multi_asset(
+    specs=[
+        AssetSpec("questions", group_name=GROUP, kinds=KINDS,
+                  description="Research questions from questions/*.yaml; each id is a question partition."),
+        AssetSpec("question_files", group_name=GROUP, kinds=KINDS,
+                  description="Every entry of the questions folder, loaded or rejected with the field and the fix."),
+    ],
+    can_subset=True,
+    description="Read the questions folder: a bad file is rejected with its reason and the other questions still run.",
+)
+def questions(context: AssetExecutionContext, project: Project, warehouse: Warehouse):
     settings = project.settings()
-    sources = question_sources(settings.path(settings.questions_dir))  # ConfigError names file and field; nothing written
-    rows = questions_table(sources, root=settings.project_root)
+    files = settings.question_files()  # ConfigError only when the folder is missing; nothing written then
+    for rejected in (f for f in files if f.status == "rejected"):
+        context.log.warning(printable(f"question file rejected: {rejected.path}: {rejected.reason}"))
+    tables = {"questions": questions_table(files, root=settings.project_root), "question_files": question_files_table(files, root=settings.project_root)}
+    selected = [key.to_user_string() for key in context.selected_asset_keys]
     with warehouse.connect() as con:
-        replace_rows(con, "questions", rows)
-        metadata = table_metadata(con, "questions", rows, ["question_id", "question", "source_file"])
-    new = [q.id for q, _ in sources if not context.instance.has_dynamic_partition(QUESTION_PARTITIONS_NAME, q.id)]
+        replace_tables(con, [(name, tables[name], None) for name in selected])
+        for name in selected:
+            columns = ["question_id", "question", "source_file"] if name == "questions" else ["file", "status", "reason"]
+            extra = {f"files_{s}": sum(f.status == s for f in files) for s in ("loaded", "rejected")} if name == "question_files" else {}
+            yield MaterializeResult(asset_key=name, metadata={**table_metadata(con, name, tables[name], columns), **extra})
+    loaded = [f.question.id for f in files if f.status == "loaded"]
+    new = [i for i in loaded if not context.instance.has_dynamic_partition(QUESTION_PARTITIONS_NAME, i)]
     if new:
         context.instance.add_dynamic_partitions(QUESTION_PARTITIONS_NAME, new)
         context.log.info(f"added question partitions {new}")
-    return MaterializeResult(metadata=metadata)
 
 
 @asset(
     group_name=GROUP,
     kinds={"python", "arxiv"},
-    deps=[questions],
+    deps=["questions"],
     description="arXiv search results per question (JSONL under var/arxiv), when the network is there.",
 )
 def arxiv_harvest(context: AssetExecutionContext, project: Project) -> MaterializeResult:
@@ -42,7 +57,7 @@ def arxiv_harvest(context: AssetExecutionContext, project: Project) -> Materiali
     if not settings.arxiv.enabled:
         context.log.info("arXiv source disabled (arxiv_enabled=False); using local files only")
         return MaterializeResult(metadata={"status": "disabled"})
-    outcomes = harvest_arxiv(settings.questions(), settings.path(settings.arxiv.download_dir), max_results=settings.arxiv.max_results)
+    outcomes = harvest_arxiv(settings.loaded_questions(), settings.path(settings.arxiv.download_dir), max_results=settings.arxiv.max_results)
     for outcome in outcomes:
         log = context.log.warning if outcome.status == "offline" else context.log.info
         log(f"{outcome.question_id}: {outcome.message}")
@@ -61,7 +76,7 @@ def arxiv_harvest(context: AssetExecutionContext, project: Project) -> Materiali
                   description="Every input file, ingested / duplicate / rejected, with the reason."),
         AssetSpec("papers", group_name=GROUP, kinds=KINDS, deps=["documents"],
                   description="One row per paper, deduplicated by arXiv id else normalised title (with paper_sources)."),
-        AssetSpec("prior_reports", group_name=GROUP, kinds=KINDS, deps=["documents", questions],
+        AssetSpec("prior_reports", group_name=GROUP, kinds=KINDS, deps=["documents", "questions"],
                   description="Imported machine-written synthesis reports, their claims and references, to be audited."),
     ],
     description="Parse every file under the corpus folders (parsers chosen by content) into the corpus tables.",
@@ -69,10 +84,13 @@ def arxiv_harvest(context: AssetExecutionContext, project: Project) -> Materiali
 def corpus(context: AssetExecutionContext, project: Project, warehouse: Warehouse):
     settings = project.settings()
     files = discover_files(settings.path(d) for d in settings.ingest.corpus_dirs)
-    tables = ingest_files(files, root=settings.project_root, max_file_bytes=settings.ingest.max_file_bytes, questions=settings.questions())
+    tables = ingest_files(
+        files, root=settings.project_root, max_file_bytes=settings.ingest.max_file_bytes,
+        questions=settings.loaded_questions(), budget=settings.ingest.parse_budget,
+    )
     rejected = tables.documents.filter(status="rejected")
     for row in rejected.iter_rows(named=True):
-        context.log.warning(f"rejected {row['path']}: {row['reason']}")
+        context.log.warning(printable(f"rejected {row['path']}: {row['reason']}"))
     with warehouse.connect() as con:
         replace_tables(con, [(table, getattr(tables, table), None) for table in CORPUS_TABLES])
         statuses = dict(tables.documents.group_by("status").len().iter_rows())

@@ -67,7 +67,7 @@ def chunks(context: AssetExecutionContext, project: Project, warehouse: Warehous
 )
 def claims(context: AssetExecutionContext, project: Project, warehouse: Warehouse) -> MaterializeResult:
     settings = project.settings()
-    question = next(q for q in settings.questions() if q.id == context.partition_key)
+    question = next(q for q in settings.loaded_questions() if q.id == context.partition_key)
     catalog = settings.catalog()
     encoder = load_text_encoder(catalog.get(catalog.selection_model), settings.project_root)
     with warehouse.connect() as con:

@@ -24,7 +24,7 @@ from orchestration.automation import DOWNSTREAM
 def question_papers(context: AssetExecutionContext, project: Project, warehouse: Warehouse) -> MaterializeResult:
     settings = project.settings()
     question_id = context.partition_key
-    question = next((q for q in settings.questions() if q.id == question_id), None)
+    question = next((q for q in settings.loaded_questions() if q.id == question_id), None)
     if question is None:
         raise ValueError(f"question partition {question_id!r} has no file in {settings.path(settings.questions_dir)}. Fix: restore its YAML or delete the partition")
     catalog = settings.catalog()

@@ -133,7 +133,7 @@ BOILERPLATE = (
     r"[^.]*\b(?:available|released)\b",
     r"\b(?:is|are|will be|has been|have been)\s+(?:made\s+)?(?:publicly\s+)?"
     r"(?:available|released)\b",
-    r"\bwe (?:publicly )?(?:release|open-source|make)\b[^.]*"
+    r"\bwe (?:publicly )?(?:release|open-source|make)\b[^.]{0,300}"
     r"\b(?:code|codebase|data|weights|models?)\b",
     r"\bfor reproducibility\b",
     r"https?://|www\.",  # a link in a sentence points at an artefact, not at a finding
@@ -146,6 +146,8 @@ STOPWORDS = frozenset(
 )
 FUZZY_THRESHOLD = 0.75  # difflib token ratio a paraphrased prior claim must reach
 MIN_MATCH_CHARS = 12  # letters/digits a prior claim needs before it is traced at all
+MAX_CLAIM_CHARS = 3000  # a longer "sentence" is not one claim; it is neither extracted nor traced
+SENTENCE_TOKENS_PER_CLAIM_TOKEN = 50  # sentences longer than this many times the claim cannot match it
 
 # --- claim types --------------------------------------------------------------------------
 
@@ -266,7 +268,7 @@ _DATASET_RE = _names(DATASETS)
 _MODEL_RE = _names(MODELS, MODEL_PATTERNS)
 _PLURALS = {form: _plural(n) for n in COUNT_NOUNS for form in (n, _plural(n))}
 _COUNTED = re.compile(
-    r"(?:\s+(?:[\w-]+|<[^>]*>|\([^)]*\))){0,3}?\s+("
+    r"(?:\s+(?:[\w-]+|<[^>]{0,80}>|\([^)]{0,80}\))){0,3}?\s+("
     + "|".join(sorted(_PLURALS, key=len, reverse=True))
     + r")\b",
     re.IGNORECASE,
@@ -279,7 +281,7 @@ _NUMBER = re.compile(
     r"(?![\w@]|[-–]\d)"  # not a name part, not the start of a range "2-5"
 )
 _NOT_QUANTITY = re.compile(
-    r"\[[\d,\s–-]+\]|\((?:\d{1,2}|[ivx]{1,4}|[a-z])\)"
+    r"\[[\d,\s–-]{1,100}\]|\((?:\d{1,2}|[ivx]{1,4}|[a-z])\)"
     r"|(?:" + "|".join(re.escape(w) for w in REFERENCE_WORDS) + r")\s*\(?\d+(?:\.\d+)*"
     r"|\b(?:" + "|".join(MONTHS) + r")\.?\s+\d{1,2}\b"
 )
@@ -287,8 +289,10 @@ _LIST_GAP = re.compile(r"\s*(?:,|,?\s*(?:and|or)|/)\s*")
 _METRIC_AFTER_GAP = re.compile(r"\s*(?:[^\s,;\d()\[\]]+\s+){0,4}")
 _METRIC_BEFORE_GAP = re.compile(r"\s*(?:[^\s,;\d)\]]+(?:\s+|$)){0,4}")
 _FROM_TO = re.compile(r"\bfrom\s+$")
+_FROM_TO_REACH = 64  # how far before a number "from" is looked for
 _POINTS = re.compile(r"\s+(?:percentage\s+)?points?\b")
-_CLAUSE_GAP = re.compile(r"[^,;]*")
+_CLAUSE_BREAK = re.compile(r"[,;]")
+MAX_NUMBER_DIGITS = 40  # a longer digit run is not a measurement (and would not fit a float)
 _TO_GAP = re.compile(r"\s+to\s+")
 
 
@@ -326,11 +330,29 @@ class _Number:
     metric: str | None = None
 
 
-def _raw_numbers(sentence: str, taken: list[tuple[int, int]]) -> list[_Number]:
+class _Spans:
+    """Disjoint merged spans, asked "does [start, end) overlap any?" in O(log n)."""
+
+    def __init__(self, spans: Sequence[tuple[int, int]]) -> None:
+        self.starts: list[int] = []
+        self.ends: list[int] = []
+        for lo, hi in sorted(spans):
+            if self.ends and lo < self.ends[-1]:
+                self.ends[-1] = max(self.ends[-1], hi)
+            else:
+                self.starts.append(lo)
+                self.ends.append(hi)
+
+    def overlaps(self, start: int, end: int) -> bool:
+        i = bisect.bisect_left(self.ends, start + 1)  # first span ending after start
+        return i < len(self.starts) and self.starts[i] < end
+
+
+def _raw_numbers(sentence: str, taken: _Spans) -> list[_Number]:
     """Free-standing numbers, with unit, value and any counted noun."""
     found = []
     for m in _NUMBER.finditer(sentence):
-        if any(lo < m.end() and m.start() < hi for lo, hi in taken):
+        if taken.overlaps(m.start(), m.end()) or len(m.group("num")) > MAX_NUMBER_DIGITS:
             continue
         unit, value = _unit(m), _value(m)
         counted = None if unit else _COUNTED.match(sentence, m.end())
@@ -347,7 +369,7 @@ def _merge_from_to(sentence: str, numbers: list[_Number]) -> list[_Number]:
     for n in numbers:
         prev = merged[-1] if merged else None
         mergeable = prev is not None and prev.from_value is None
-        head = _FROM_TO.search(sentence, 0, prev.start) if mergeable else None
+        head = _FROM_TO.search(sentence, max(prev.start - _FROM_TO_REACH, 0), prev.start) if mergeable else None
         if head and _TO_GAP.fullmatch(sentence, prev.end, n.start):
             n.start, n.from_value, n.to_value = head.start(), prev.value, n.value
             n.unit = n.unit or prev.unit
@@ -357,20 +379,38 @@ def _merge_from_to(sentence: str, numbers: list[_Number]) -> list[_Number]:
     return merged
 
 
+@dataclass
+class _Mentions:
+    """Name mentions in sentence order, found nearest to a position by bisection."""
+
+    matches: list[re.Match]
+
+    def __post_init__(self) -> None:
+        self.starts = [m.start() for m in self.matches]
+        self.ends = [m.end() for m in self.matches]
+
+
 def _nearest(
-    mentions: list[re.Match], sentence: str, pos: int, *, after: bool, gap: re.Pattern | None = None
+    mentions: _Mentions, sentence: str, pos: int, *, after: bool, gap: re.Pattern | list[int] | None = None
 ) -> re.Match | None:
-    """The closest mention after (or before) ``pos``, if the text between fits ``gap``."""
+    """The closest mention after (or before) ``pos``, if the text between fits ``gap``: a
+    pattern, or the sorted offsets of clause breaks (",", ";") that must not lie between."""
     if after:
-        m = next((m for m in mentions if m.start() >= pos), None)
+        i = bisect.bisect_left(mentions.starts, pos)
+        m = mentions.matches[i] if i < len(mentions.matches) else None
         lo, hi = (pos, m.start()) if m else (0, 0)
     else:
-        m = next((m for m in reversed(mentions) if m.end() <= pos), None)
+        i = bisect.bisect_right(mentions.ends, pos) - 1
+        m = mentions.matches[i] if i >= 0 else None
         lo, hi = (m.end(), pos) if m else (0, 0)
-    return m if m and (gap is None or gap.fullmatch(sentence, lo, hi)) else None
+    if m is None or gap is None:
+        return m
+    if isinstance(gap, list):
+        return m if bisect.bisect_left(gap, lo) == bisect.bisect_left(gap, hi) else None
+    return m if gap.fullmatch(sentence, lo, hi) else None
 
 
-def _attach_metric(sentence: str, n: _Number, metrics: list[re.Match]) -> None:
+def _attach_metric(sentence: str, n: _Number, metrics: _Mentions) -> None:
     """Metric named right after the number ("8.1% in p-MRR", "1.05 ROUGE-2 F1 points"),
     else right before it ("nDCG@10 of 38.7"); counts have none."""
     if n.counted:
@@ -402,13 +442,13 @@ def _text(mention: re.Match | None) -> str | None:
 
 
 def _quantity(
-    sentence: str, n: _Number, datasets: list[re.Match], models: list[re.Match]
+    sentence: str, n: _Number, datasets: _Mentions, models: _Mentions, breaks: list[int]
 ) -> Quantity:
-    dataset = (_nearest(datasets, sentence, n.end, after=True, gap=_CLAUSE_GAP)
+    dataset = (_nearest(datasets, sentence, n.end, after=True, gap=breaks)
                or _nearest(datasets, sentence, n.start, after=False)
                or _nearest(datasets, sentence, n.end, after=True))
     model = (_nearest(models, sentence, n.start, after=False)
-             or _nearest(models, sentence, n.end, after=True, gap=_CLAUSE_GAP))
+             or _nearest(models, sentence, n.end, after=True, gap=breaks))
     return Quantity(
         metric=n.metric, value=n.value, unit=n.unit, dataset=_text(dataset), model=_text(model),
         from_value=n.from_value, to_value=n.to_value, raw=sentence[n.start : n.end],
@@ -419,21 +459,22 @@ def _quantity(
 def parse_quantities(sentence: str) -> list[Quantity]:
     """Every stated number with its unit, metric, dataset and model (rules: module docstring)."""
     metrics, datasets, models = (
-        list(p.finditer(sentence)) for p in (_METRIC_RE, _DATASET_RE, _MODEL_RE)
+        _Mentions(list(p.finditer(sentence))) for p in (_METRIC_RE, _DATASET_RE, _MODEL_RE)
     )
-    taken = [m.span() for m in (*metrics, *datasets, *models)]
+    taken = [m.span() for m in (*metrics.matches, *datasets.matches, *models.matches)]
     taken += [m.span() for m in _NOT_QUANTITY.finditer(sentence)]
-    numbers = _merge_from_to(sentence, _raw_numbers(sentence, taken))
+    numbers = _merge_from_to(sentence, _raw_numbers(sentence, _Spans(taken)))
     for n in numbers:
         _attach_metric(sentence, n, metrics)
     _share_metric_in_lists(sentence, numbers)
-    return [_quantity(sentence, n, datasets, models) for n in numbers]
+    breaks = [m.start() for m in _CLAUSE_BREAK.finditer(sentence)]
+    return [_quantity(sentence, n, datasets, models, breaks) for n in numbers]
 
 
 # --- complete sentences -------------------------------------------------------------------
 
 _CLOSERS = "\"'”’»)]}"
-_END = re.compile(r"[.!?]+[" + re.escape(_CLOSERS) + r"]*$")
+_END = re.compile(r"(?<![.!?])[.!?]+[" + re.escape(_CLOSERS) + r"]*$")
 
 
 _OPENERS = "\"'“‘([$"  # a sentence may open with a quote, a bracket or inline math
@@ -523,8 +564,17 @@ def lexical_relevance(question: str, texts: list[str]) -> list[float]:
 
 
 def _containing_chunk(chunks: Sequence[Chunk], start: int, end: int) -> Chunk:
-    """The chunk holding the span (the one overlapping it most when a long sentence was cut)."""
-    best = max(chunks, key=lambda c: min(c.end, end) - max(c.start, start), default=None)
+    """The chunk holding the span (the one overlapping it most when a long sentence was cut).
+
+    ``chunks`` are in text order, as chunk_text makes them (starts and ends ascending): they
+    are searched by bisection, so a paper with many claims costs O(log n) chunks per claim.
+    """
+    lo = bisect.bisect_right(chunks, start, key=lambda c: c.end)
+    hi = bisect.bisect_left(chunks, end, key=lambda c: c.start)
+    nearby = chunks[lo:hi] if lo < hi else chunks
+    best = max(nearby, key=lambda c: min(c.end, end) - max(c.start, start), default=None)
+    if best is None or min(best.end, end) <= max(best.start, start):
+        best = max(chunks, key=lambda c: min(c.end, end) - max(c.start, start), default=None)
     if best is None or min(best.end, end) <= max(best.start, start):
         raise ValueError(f"no chunk covers the claim span {start}:{end}")
     return best
@@ -562,17 +612,20 @@ class RuleBasedClaimExtractor:
     finding, comparison, method, dataset, definition or limitation (type not background).
 
     The title is skipped (it is a heading, not a claim); sentences shorter than
-    ``min_words`` are skipped (headers, fragments); ``relevance`` scores the kept sentences
+    ``min_words`` are skipped (headers, fragments), as are those over ``max_chars`` (run-on
+    text without sentence ends, which no reader would take as one claim); ``relevance`` scores the kept sentences
     against the question and those below ``min_relevance`` are dropped.
     """
 
     relevance: Relevance = lexical_relevance
     min_words: int = 6
     min_relevance: float = 0.0
+    max_chars: int = MAX_CLAIM_CHARS
 
     def _keeps(self, sentence: str) -> bool:
         return (
-            len(sentence.split()) >= self.min_words
+            len(sentence) <= self.max_chars
+            and len(sentence.split()) >= self.min_words
             and is_complete_sentence(sentence)
             and not _BOILERPLATE_RE.search(sentence)
             and classify_claim(sentence) is not ClaimType.BACKGROUND
@@ -642,6 +695,8 @@ def _fuzzy_score(claim_tokens: list[str], truncated: bool, sentence: str) -> flo
     """difflib ratio of token sequences; a truncated claim is held against the sentence's
     opening of the same length, without its (maybe cut) last token."""
     tokens = _tokens(sentence)
+    if len(tokens) > SENTENCE_TOKENS_PER_CLAIM_TOKEN * max(len(claim_tokens), 1):
+        return 0.0  # ratio under 2/51 anyway; difflib would take time quadratic in the sentence
     if truncated:
         claim_tokens = claim_tokens[:-1]
         tokens = tokens[: len(claim_tokens)]
@@ -683,6 +738,8 @@ def match_prior_claim(
     ties). ``source_ids`` (the report's references) and ``abstract_only`` (papers known
     only by their abstract) only make the unmatched reason say which case it was.
     """
+    if len(claim_text) > MAX_CLAIM_CHARS:
+        return PriorClaimMatch(claim_text, False, reason=f"claim text too long to trace ({len(claim_text):,} characters)")
     claim, _ = _alnum(claim_text)
     if len(claim) < MIN_MATCH_CHARS:
         reason = f"claim text too short to trace ({len(claim)} letters/digits)"

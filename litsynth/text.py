@@ -37,6 +37,7 @@ the budget; ``overlap_sentences`` repeats trailing sentences of the previous chu
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -67,7 +68,9 @@ MAX_PROTECTED_CHARS = 400  # longest math or bracketed span that may hold a sent
 
 _CONTINUATION_END = (",", ";", ":", "(", "-", "–", "—", "/", "&")
 _BULLET = re.compile(r"(?:[-*•·▪‣◦–—]|\d{1,3}[.)]|\([0-9a-zA-Z]{1,3}\)|#{1,6})(?:\s|$)")
-_TERMINAL = re.compile(r"[.!?…]+[\"'”’»)\]}]*(?=\s)")
+# The lookbehind starts a match only at the first mark of a run, so a long run of dots is one
+# match, not one attempt per dot (which made the scan quadratic).
+_TERMINAL = re.compile(r"(?<![.!?…])[.!?…]+[\"'”’»)\]}]*(?=\s)")
 _NO_SPLIT_BEFORE = ",;:)]}"
 _MATH = re.compile(r"\$[^$]+\$")
 _BRACKETS = {")": "(", "]": "[", "}": "{"}
@@ -178,14 +181,29 @@ def bracket_pairs(text: str) -> tuple[list[tuple[int, int]], int]:
     return pairs, unmatched + len(stack)
 
 
-def _protected(block: str) -> list[tuple[int, int]]:
-    """Open intervals (inline math, matched bracket pairs) inside which no sentence ends.
+def _protected(block: str) -> tuple[list[int], list[int]]:
+    """Offsets strictly inside inline math or a matched bracket pair, where no sentence ends,
+    as disjoint half-open ranges (starts, ends) for :func:`_is_protected`.
 
     Only spans up to ``MAX_PROTECTED_CHARS`` count: a stray "$" or "(" must not pair with
     one paragraphs away and swallow every sentence in between.
     """
     spans = [(m.start(), m.end() - 1) for m in _MATH.finditer(block)] + bracket_pairs(block)[0]
-    return [(lo, hi) for lo, hi in spans if hi - lo <= MAX_PROTECTED_CHARS]
+    starts: list[int] = []
+    ends: list[int] = []
+    for lo, hi in sorted((lo + 1, hi) for lo, hi in spans if 1 < hi - lo <= MAX_PROTECTED_CHARS):
+        if ends and lo <= ends[-1]:
+            ends[-1] = max(ends[-1], hi)
+        else:
+            starts.append(lo)
+            ends.append(hi)
+    return starts, ends
+
+
+def _is_protected(protected: tuple[list[int], list[int]], offset: int) -> bool:
+    starts, ends = protected
+    i = bisect.bisect_right(starts, offset) - 1
+    return i >= 0 and offset < ends[i]
 
 
 def _token_before(block: str, pos: int) -> str:
@@ -204,9 +222,7 @@ def _is_abbreviation(token: str, next_char: str) -> bool:
     return len(word) == 1 and token[-1].isupper() and next_char.isupper()  # "J. Smith"
 
 
-def _ends_sentence(
-    block: str, sentence_start: int, match: re.Match, protected: list[tuple[int, int]]
-) -> bool:
+def _ends_sentence(block: str, sentence_start: int, match: re.Match, protected: tuple[list[int], list[int]]) -> bool:
     """Rule 2 for one run of terminal punctuation."""
     following = _NEXT_CHAR.match(block, match.end())
     if not following or following.group(1) in _NO_SPLIT_BEFORE:
@@ -214,7 +230,7 @@ def _ends_sentence(
     if following.group(1).islower() and not _URL.match(block, following.start(1)):
         return False
     last = match.end() - 1
-    if any(lo < last < hi for lo, hi in protected):
+    if _is_protected(protected, last):
         return False
     if match.group().startswith(".") and not match.group().startswith(".."):
         token = _token_before(block, match.start())
@@ -241,21 +257,36 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
     return [span for block in _blocks(text) for span in _split_block(text, *block)]
 
 
+def _last_fitting(lo: int, hi: int, fits: Callable[[int], bool]) -> int:
+    """The largest ``k`` in ``[lo, hi]`` with ``fits(k)``, given ``fits(lo)`` and that fitting
+    only stops once (token counts grow with the text): galloping, then bisection, so a long
+    run costs O(log n) counts per piece instead of one count per word or character."""
+    step = 1
+    while lo + step <= hi and fits(lo + step):
+        lo, step = lo + step, step * 2
+    top = min(lo + step, hi + 1)  # does not fit (or is past hi)
+    while top - lo > 1:
+        mid = (lo + top) // 2
+        lo, top = (mid, top) if fits(mid) else (lo, mid)
+    return lo
+
+
 def _split_long(
     text: str, start: int, end: int, max_tokens: int, count: TokenCounter
 ) -> list[tuple[int, int]]:
     """Cut a span that exceeds the budget at word boundaries (characters for a huge word)."""
+    words = [(m.start(), m.end()) for m in _WORD.finditer(text, start, end)]
     pieces: list[tuple[int, int]] = []
-    piece_start = None
-    for word in _WORD.finditer(text, start, end):
-        if piece_start is not None and count(text[piece_start : word.end()]) <= max_tokens:
-            pieces[-1] = (piece_start, word.end())
-        elif count(word.group()) <= max_tokens:
-            piece_start = word.start()
-            pieces.append((word.start(), word.end()))
-        else:
-            pieces.extend(_split_chars(text, word.start(), word.end(), max_tokens, count))
-            piece_start = None
+    i = 0
+    while i < len(words):
+        first = words[i][0]
+        if count(text[first : words[i][1]]) > max_tokens:
+            pieces.extend(_split_chars(text, first, words[i][1], max_tokens, count))
+            i += 1
+            continue
+        last = _last_fitting(i, len(words) - 1, lambda j: count(text[first : words[j][1]]) <= max_tokens)
+        pieces.append((first, words[last][1]))
+        i = last + 1
     return pieces
 
 
@@ -263,12 +294,12 @@ def _split_chars(
     text: str, start: int, end: int, max_tokens: int, count: TokenCounter
 ) -> list[tuple[int, int]]:
     pieces, piece_start = [], start
-    for pos in range(start + 1, end + 1):
-        if count(text[piece_start:pos]) > max_tokens:
-            if pos - 1 == piece_start:
-                raise ValueError(f"max_tokens={max_tokens} is below the count of one character")
-            pieces.append((piece_start, pos - 1))
-            piece_start = pos - 1
+    while count(text[piece_start:end]) > max_tokens:
+        if count(text[piece_start : piece_start + 1]) > max_tokens:
+            raise ValueError(f"max_tokens={max_tokens} is below the count of one character")
+        stop = _last_fitting(piece_start + 1, end - 1, lambda k: count(text[piece_start:k]) <= max_tokens)
+        pieces.append((piece_start, stop))
+        piece_start = stop
     pieces.append((piece_start, end))
     return pieces
 

@@ -90,6 +90,7 @@ asset_checks = [
     every_file_accounted_for,
     question_has_selected_papers,
     suite_check("documents", blocking=False),
+    suite_check("question_files", blocking=False),
     suite_check("papers", blocking=True),
     suite_check("question_papers", blocking=False),
     suite_check("chunks", blocking=True),

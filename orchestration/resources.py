@@ -40,6 +40,10 @@ class Project(ConfigurableResource):
     corpus_dirs: list[str] = list(_DEFAULTS.ingest.corpus_dirs)
     inbox_dir: str = _DEFAULTS.ingest.inbox_dir
     max_file_bytes: int = _DEFAULTS.ingest.max_file_bytes
+    parse_timeout_s: float = _DEFAULTS.ingest.parse_timeout_s
+    parse_memory_bytes: int = _DEFAULTS.ingest.parse_memory_bytes
+    max_decompressed_bytes: int = _DEFAULTS.ingest.max_decompressed_bytes
+    max_question_bytes: int = _DEFAULTS.max_question_bytes
     arxiv_enabled: bool = _DEFAULTS.arxiv.enabled
     arxiv_max_results: int = _DEFAULTS.arxiv.max_results
     arxiv_download_dir: str = _DEFAULTS.arxiv.download_dir
@@ -62,7 +66,12 @@ class Project(ConfigurableResource):
             benchmarks=BenchmarkSettings(
                 beir_dir=self.beir_dir, beir_split=self.beir_split, coco_captions=self.coco_captions, coco_images=self.coco_images
             ),
-            ingest=IngestSettings(corpus_dirs=tuple(self.corpus_dirs), inbox_dir=self.inbox_dir, max_file_bytes=self.max_file_bytes),
+            max_question_bytes=self.max_question_bytes,
+            ingest=IngestSettings(
+                corpus_dirs=tuple(self.corpus_dirs), inbox_dir=self.inbox_dir, max_file_bytes=self.max_file_bytes,
+                parse_timeout_s=self.parse_timeout_s, parse_memory_bytes=self.parse_memory_bytes,
+                max_decompressed_bytes=self.max_decompressed_bytes,
+            ),
             arxiv=ArxivSettings(enabled=self.arxiv_enabled, max_results=self.arxiv_max_results, download_dir=self.arxiv_download_dir),
             verifier=VerifierSettings(
                 train=self.train_verifier, backbone=self.verifier_backbone, claims=self.verifier_claims, corpus=self.verifier_corpus,

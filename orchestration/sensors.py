@@ -17,19 +17,23 @@ from dagster import (
     sensor,
 )
 
-from litsynth.config import ConfigError, question_files
+from litsynth.config import ConfigError
 from litsynth.corpus import discover_files
 from litsynth.ids import content_id, sha256_hex
+from litsynth.safeio import UnreadableFile, printable, read_regular
 from orchestration.partitions import QUESTION_PARTITIONS_NAME, question_partitions
 from orchestration.resources import Project
 
+QUESTION_KEYS = [AssetKey("questions"), AssetKey("question_files")]
 CORPUS_KEYS = [AssetKey("documents"), AssetKey("papers"), AssetKey("prior_reports")]
 
 
 def _fingerprint(path, max_bytes: int) -> str:
-    """Content hash; an oversized file (to be rejected by ingestion) by size and mtime, unread."""
-    stat = path.stat()
-    return sha256_hex(path.read_bytes()) if stat.st_size <= max_bytes else f"oversized:{stat.st_size}:{stat.st_mtime_ns}"
+    """Content hash; a file ingestion will reject unread (oversized, a FIFO, a link, gone) by its reason."""
+    try:
+        return sha256_hex(read_regular(path, max_bytes=max_bytes, limit_name="ingest.max_file_bytes"))
+    except UnreadableFile as exc:
+        return f"unread:{exc}"
 
 
 def _changed(previous: dict[str, str], current: dict[str, str]) -> list[str]:
@@ -40,27 +44,29 @@ def _changed(previous: dict[str, str], current: dict[str, str]) -> list[str]:
     name="new_questions",
     minimum_interval_seconds=30,
     default_status=DefaultSensorStatus.RUNNING,
-    asset_selection=[AssetKey("questions")],
+    asset_selection=QUESTION_KEYS,
     description="A new or edited questions/*.yaml adds its question partition and reloads the questions table.",
 )
 def new_questions(context: SensorEvaluationContext, project: Project):
     settings = project.settings()
     folder = settings.path(settings.questions_dir)
-    current = {p.name: sha256_hex(p.read_bytes()) for p in question_files(folder)} if folder.is_dir() else {}
+    try:
+        files = settings.question_files()
+    except ConfigError as exc:
+        return SkipReason(str(exc))
+    current = {f.path.name: f.sha256 or f"{f.status}:{f.reason}" for f in files}
     changed = _changed(json.loads(context.cursor or "{}"), current)
     if not changed:
         return SkipReason(f"no new or edited question file in {folder}")
     cursor = json.dumps(current, sort_keys=True)
-    try:
-        questions = settings.questions()
-    except ConfigError as exc:
-        # Nothing is added while any file is invalid: the fix changes its hash and triggers again.
-        context.log.error(f"question files not loaded: {exc}")
-        return SensorResult(skip_reason=SkipReason(f"invalid question file: {exc}"), cursor=cursor)
+    for rejected in (f for f in files if f.status == "rejected"):
+        # The others still load; the fix changes this file's hash and triggers again.
+        context.log.warning(printable(f"question file rejected: {rejected.path.name}: {rejected.reason}"))
+    questions = [f.question for f in files if f.status == "loaded"]
     known = set(context.instance.get_dynamic_partitions(QUESTION_PARTITIONS_NAME))
     new_ids = [q.id for q in questions if q.id not in known]
     return SensorResult(
-        run_requests=[RunRequest(run_key=f"questions-{content_id(cursor)}", asset_selection=[AssetKey("questions")])],
+        run_requests=[RunRequest(run_key=f"questions-{content_id(cursor)}", asset_selection=QUESTION_KEYS)],
         dynamic_partitions_requests=[question_partitions.build_add_request(new_ids)] if new_ids else [],
         cursor=cursor,
     )

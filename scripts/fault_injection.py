@@ -31,6 +31,7 @@ import argparse
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -44,7 +45,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 SEEDS_DIR = ROOT / "corpus" / "examples"
-CORPUS_ASSETS = ["questions", "arxiv_harvest", "documents", "papers", "prior_reports"]
+CORPUS_ASSETS = ["questions", "question_files", "arxiv_harvest", "documents", "papers", "prior_reports"]
 CORPUS_TABLES = ["documents", "papers", "paper_sources", "prior_reports", "prior_report_claims", "prior_report_references"]
 
 
@@ -141,6 +142,9 @@ def _touch_and_wait(spec: dict) -> None:
 def child(spec: dict) -> int:
     """One worker process: ``write`` rounds of a partition, a ``crash`` write, or a Dagster ``materialize``."""
     kind = spec["kind"]
+    if kind == "hostile":
+        _report(spec, run_hostile(Path(spec["work"]), spec["names"], seeds=spec["seeds"]))
+        return 0
     warehouse = Path(spec["warehouse"])
     if kind == "materialize":
         from dagster import DagsterInstance, materialize
@@ -464,24 +468,345 @@ def hostile_files(work: Path) -> dict:
             "files_without_row": missing_rows, "rejections_without_reason": unexplained, "outside_file_ingested": bool(leaked)}
 
 
+# --- hostile input by class: every case within its budget, with its reason -------------------------
+
+PATH_MAX = 4096
+CASE_TIMEOUT_S = 120.0  # wall clock a case's child may take (parse budget plus start-up), else it "hung"
+HOSTILE_MAX_FILE_BYTES = 30_000_000
+GOOD_QUESTION = "id: good-question\nquestion: Which retrieval models hold up on hostile input?\nkeywords: [retrieval]\n"
+
+
+def _pdf_document(objects: list[bytes], trailer_extra: bytes = b"") -> bytes:
+    """A PDF of numbered ``objects`` (1 is the catalog) with a correct xref table."""
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1) + b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R%s >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, trailer_extra, xref)
+    return bytes(out)
+
+
+def text_pdf(lines: list[str], title: str) -> bytes:
+    """A one-page PDF with one text line per item and a metadata title."""
+    escape = lambda t: t.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")  # noqa: E731
+    stream = ("BT /F1 11 Tf 14 TL 72 740 Td " + " ".join(f"({escape(t)}) Tj T*" for t in lines) + " ET").encode()
+    return _pdf_document(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>",
+            b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+            b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream),
+            f"<< /Title ({escape(title)}) >>".encode(),
+        ],
+        b" /Info 6 0 R",
+    )
+
+
+def shared_stream_bomb(pages: int = 2000, inflated_bytes: int = 20_000_000) -> bytes:
+    """About 100 kB: every page draws the same Flate stream, which inflates to ``inflated_bytes`` of text."""
+    import zlib
+
+    run = b"(" + b"A" * 4000 + b") Tj "
+    content = b"BT /F1 1 Tf 0 0 Td " + run * (inflated_bytes // len(run)) + b"ET"
+    packed = zlib.compress(content, 9)
+    kids = b" ".join(b"%d 0 R" % (5 + i) for i in range(pages))
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [%s] /Count %d >>" % (kids, pages),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        b"<< /Length %d /Filter /FlateDecode >>\nstream\n%s\nendstream" % (len(packed), packed),
+    ]
+    page = b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> /Contents 4 0 R >>"
+    return _pdf_document(objects + [page] * pages)
+
+
+def encrypted_pdf(*, user_password: str) -> bytes:
+    """The small text PDF encrypted (RC4-128) with an owner password and the given user password."""
+    import io
+
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter()
+    writer.append(PdfReader(io.BytesIO(text_pdf(["Owner Locked Retrieval Paper", "Abstract", "Text.", "1 Introduction"], "Owner Locked Retrieval Paper"))))
+    writer.encrypt(user_password=user_password, owner_password="owner-secret", algorithm="RC4-128")
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def _long_path_file(folder: Path) -> None:
+    """A file nested in folders whose path is longer than PATH_MAX (made through folder descriptors)."""
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        for _ in range(PATH_MAX // 200 + 2):
+            name = "d" * 200
+            os.mkdir(name, dir_fd=fd)
+            next_fd = os.open(name, os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
+            os.close(fd)
+            fd = next_fd
+        out = os.open("deep.txt", os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd)
+        os.write(out, b"Daily Papers\n\nA Paper Too Deep\n\nNobody reads this.\n")
+        os.close(out)
+    finally:
+        os.close(fd)
+
+
+def _swap(path: Path, make) -> None:
+    path.unlink()
+    make(path)
+
+
+def hostile_cases(work: Path) -> dict[str, dict]:
+    """Generated hostile inputs by class: {name: {kind, build(folder), swap(folder)?, text()?, expect}}.
+
+    ``kind`` "corpus" cases are files of a corpus folder (``swap`` runs between listing and
+    reading), "questions" cases entries of a questions folder, "text" cases adversarial
+    strings for the text functions. ``expect`` is (status, reason fragment).
+    """
+    outside = work / "outside-secret.txt"
+    outside.write_text("Daily Papers\n\nOutside Paper Zeta\n\nWe must never be ingested.\n", encoding="utf-8")
+    good = json.dumps({"id": "2501.00001", "title": "A Good Record Beside A Bad One"})
+    report_head = "Synthesis\nThis report synthesises findings\nResearch question: Does it scale?\n"
+    file = lambda name, data: lambda folder: (folder / name).write_bytes(data)  # noqa: E731
+
+    def fifo(name):
+        return lambda folder: os.mkfifo(folder / name)
+
+    def link(name, target):
+        return lambda folder: (folder / name).symlink_to(target)
+
+    alias_bomb = "id: alias-bomb\nquestion: What does an alias bomb expand to?\nk: &k " + "x" * 1000 + "\nkeywords: [" + ", ".join(["*k"] * 100_000) + "]\n"
+    laughs = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 10)}]\n" for i in range(8))
+    laughs = "id: laughs\nquestion: How many laughs are in a billion?\n" + laughs + "keywords: *i\n"
+    return {
+        # 1. one bad entry must not stop the run
+        "surrogate-record.jsonl": {"kind": "corpus", "build": file("surrogate.jsonl", (good + "\n" + json.dumps({"id": "2501.00002", "title": "Bad \ud800 title"}) + "\n").encode()),
+                                   "expect": ("ingested", "lone surrogate")},
+        "path-over-PATH_MAX": {"kind": "corpus", "build": _long_path_file, "expect": ("rejected", "File name too long")},
+        "directory-named-yaml": {"kind": "questions", "build": lambda folder: (folder / "folder.yaml").mkdir(), "expect": ("rejected", "a directory")},
+        # 2. super-linear parsing
+        "report-200k-digits": {"kind": "corpus", "build": file("digits.txt", (report_head + "1" * 200_000 + "\n").encode()), "expect": ("ingested", None)},
+        "listing-500k-newlines": {"kind": "corpus", "build": file("newlines.txt", b"Daily Papers\n" + b"\n" * 500_000 + b"A Paper After Blank Lines\nIts abstract.\n"),
+                                  "expect": ("ingested", None)},
+        # 3. decompression bomb
+        "pdf-shared-stream-bomb": {"kind": "corpus", "build": lambda folder: (folder / "bomb.pdf").write_bytes(shared_stream_bomb()),
+                                   "expect": ("rejected", "inflate past|exceeded the parse budget")},
+        # 4. checked at listing, swapped before reading; non-regular entries
+        "fifo-in-corpus": {"kind": "corpus", "build": fifo("pipe.txt"), "expect": ("rejected", "FIFO")},
+        "swapped-for-symlink": {"kind": "corpus", "build": file("swap-link.txt", b"Daily Papers\n\nA Paper\n\nText.\n"),
+                                "swap": lambda folder: _swap(folder / "swap-link.txt", lambda p: p.symlink_to(outside)), "expect": ("rejected", "symbolic link")},
+        "swapped-for-fifo": {"kind": "corpus", "build": file("swap-fifo.txt", b"Daily Papers\n\nA Paper\n\nText.\n"),
+                             "swap": lambda folder: _swap(folder / "swap-fifo.txt", os.mkfifo), "expect": ("rejected", "FIFO")},
+        "swapped-for-dev-zero": {"kind": "corpus", "build": file("swap-zero.txt", b"Daily Papers\n\nA Paper\n\nText.\n"),
+                                 "swap": lambda folder: _swap(folder / "swap-zero.txt", lambda p: p.symlink_to("/dev/zero")), "expect": ("rejected", "symbolic link")},
+        "fifo-question": {"kind": "questions", "build": fifo("pipe.yaml"), "expect": ("rejected", "FIFO")},
+        "dev-zero-question": {"kind": "questions", "build": link("zero.yaml", "/dev/zero"), "expect": ("rejected", "outside the questions folder")},
+        "symlink-out-question": {"kind": "questions", "build": link("out.yaml", outside), "expect": ("rejected", "outside the questions folder")},
+        "empty-question": {"kind": "questions", "build": file("empty.yaml", b""), "expect": ("rejected", "the file is empty")},
+        "duplicate-id-question": {"kind": "questions", "build": file("zz-duplicate.yaml", GOOD_QUESTION.encode()), "expect": ("rejected", "already used by")},
+        # 5. YAML amplification and nesting
+        "alias-amplification": {"kind": "questions", "build": file("alias.yaml", alias_bomb.encode()), "expect": ("rejected", "line 4: more than 1,000 aliases")},
+        "alias-amplification-1.1MB": {"kind": "questions", "build": file("alias-big.yaml", alias_bomb.replace("100_000", "").encode() + b"#" * 1_100_000),
+                                      "expect": ("rejected", "over the 1,000,000-byte limit")},
+        "nested-alias-bomb": {"kind": "questions", "build": file("laughs.yaml", laughs.encode()), "expect": ("rejected", "expands past")},
+        "deep-nesting-question": {"kind": "questions", "build": file("deep.yaml", b"id: deep\nquestion: How deep can a question go?\nkeywords: " + b"[" * 50_000 + b"]" * 50_000 + b"\n"),
+                                  "expect": ("rejected", "nested deeper")},
+        # 6/7. valid input kept
+        "atom-cdata-doctype": {"kind": "corpus", "build": file("feed.xml", (
+            '<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><entry><id>http://arxiv.org/abs/2501.00003v1</id>'
+            "<title>A Feed Quoting HTML</title><summary><![CDATA[Pages start with <!DOCTYPE html> and <html>.]]></summary></entry></feed>").encode()),
+            "expect": ("ingested", None)},
+        "owner-password-pdf": {"kind": "corpus", "build": lambda folder: (folder / "owner.pdf").write_bytes(encrypted_pdf(user_password="")), "expect": ("ingested", None)},
+        "user-password-pdf": {"kind": "corpus", "build": lambda folder: (folder / "user.pdf").write_bytes(encrypted_pdf(user_password="user-secret")),
+                              "expect": ("rejected", "encrypted with a user password")},
+        "jsonl-deep-line": {"kind": "corpus", "build": file("deep.jsonl", ("[" * 100_000 + "]" * 100_000 + "\n" + good + "\n" + json.dumps({"id": "2501.00004", "title": "After"}) + "\n").encode()),
+                            "expect": ("ingested", "nested too deeply")},
+        "jsonl-20MB-line": {"kind": "corpus", "build": file("big.jsonl", (json.dumps({"id": "2501.00005", "title": "A Long Record", "abstract": "word " * 4_000_000}) + "\n" + good + "\n").encode()),
+                            "expect": ("ingested", None)},
+        # 8. names that would drive the terminal
+        "escape-sequence-name": {"kind": "corpus", "build": file("\x1b[2J\x1b]0;owned\x07\u202e.txt", b"Daily Papers\n\nA Paper With An Odd Name\n\nIts abstract.\n"), "expect": ("ingested", None)},
+        # 4 (text): the sentence splitter, claim rules and quantity parser on adversarial text
+        "text-200k-digits": {"kind": "text", "text": lambda: "1" * 200_000},
+        "text-500k-newlines": {"kind": "text", "text": lambda: "A.\n" + "\n" * 500_000 + "B."},
+        "text-20MB-line": {"kind": "text", "text": lambda: "retrieval " * 2_000_000},
+        "text-2MB-of-claims": {"kind": "text", "text": lambda: "We show gains of 5% (Fig. 3) on MRR@10 over BM25. " * 40_000},
+        "text-deep-nesting": {"kind": "text", "text": lambda: "(" * 500_000 + "x. Y" + ")" * 500_000},
+        "text-dot-run": {"kind": "text", "text": lambda: "." * 1_000_000 + " Next."},
+    }
+
+
+def _peak_mb() -> float:
+    import resource
+
+    return round(max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024, 1)
+
+
+def _text_case(text: str) -> dict:
+    """The text as a paper's body through what the pipeline runs on it: sentences, chunks, claims."""
+    from litsynth.claims import RuleBasedClaimExtractor
+    from litsynth.text import chunk_text, compose_paper_text, split_sentences, whitespace_token_count
+
+    paper_text = compose_paper_text("A Hostile Paper", None, text)
+    sentences = split_sentences(paper_text)
+    chunks = chunk_text(paper_text, max_tokens=256, count_tokens=whitespace_token_count)
+    claims = RuleBasedClaimExtractor().extract("paper", paper_text, chunks, "Which retrieval models hold up?")
+    longest = max((e - s for s, e in sentences), default=0)
+    return {"status": "ok", "reason": f"{len(sentences):,} sentence(s) (longest {longest:,} characters), {len(chunks):,} chunk(s), {len(claims):,} claim(s)"}
+
+
+def run_hostile(work: Path, names: list[str], *, seeds: bool) -> dict:
+    """Build the named cases in one corpus and one questions folder (beside the seeds and a good
+    question when ``seeds``), then list, swap, ingest and scan as the pipeline does."""
+    from litsynth.config import IngestSettings, scan_questions
+    from litsynth.corpus import discover_files, ingest_files
+
+    cases = hostile_cases(work)
+    corpus, questions = work / "corpus", work / "questions"
+    if seeds:
+        shutil.copytree(SEEDS_DIR, corpus)
+    corpus.mkdir(exist_ok=True)
+    questions.mkdir(exist_ok=True)
+    (questions / "good.yaml").write_text(GOOD_QUESTION, encoding="utf-8")
+    for name in names:
+        if cases[name]["kind"] != "text":
+            cases[name]["build"](corpus if cases[name]["kind"] == "corpus" else questions)
+    started = time.monotonic()
+    outcome: dict = {"cases": {}}
+    files = discover_files([corpus])
+    for name in names:
+        if "swap" in cases[name]:
+            cases[name]["swap"](corpus)
+    budget = IngestSettings().parse_budget
+    tables = ingest_files(files, root=work, max_file_bytes=HOSTILE_MAX_FILE_BYTES, budget=budget)
+    scanned = scan_questions(questions)
+    outcome["documents"] = [{"path": r["path"], "status": r["status"], "reason": r["reason"]} for r in tables.documents.iter_rows(named=True)]
+    outcome["question_files"] = [{"path": f.path.name, "status": f.status, "reason": f.reason} for f in scanned]
+    outcome["papers"] = tables.papers["title"].to_list()
+    for name in names:
+        if cases[name]["kind"] == "text":
+            text_started = time.monotonic()
+            outcome["cases"][name] = {**_text_case(cases[name]["text"]()), "seconds": round(time.monotonic() - text_started, 2)}
+    outcome["seconds"] = round(time.monotonic() - started, 2)
+    outcome["peak_mb"] = _peak_mb()
+    return outcome
+
+
+def _case_outcome(name: str, case: dict, result: dict) -> tuple[str, str | None]:
+    """(status, reason) of a case in a child's result: its documents / question_files row, or the text run."""
+    if case["kind"] == "text":
+        got = result["cases"][name]
+        return got["status"], got["reason"]
+    rows = result["documents"] if case["kind"] == "corpus" else result["question_files"]
+    # the case's entry: the one row that is not a seed file or the good question
+    ours = [r for r in rows if not Path(r["path"]).name[:4].rstrip("_").isdigit() and Path(r["path"]).name != "good.yaml"]
+    if len(ours) != 1:
+        return "missing", f"expected one row for the case, found {len(ours)}"
+    return ours[0]["status"], ours[0]["reason"]
+
+
+def _hostile_child(work: Path, names: list[str], *, seeds: bool, timeout_s: float) -> tuple[dict | None, str | None]:
+    """``run_hostile`` in a child process; (its result, None) or (None, why it failed or hung)."""
+    result_file = work / "result.json"
+    process = spawn_child({"kind": "hostile", "work": str(work), "names": names, "seeds": seeds, "result": str(result_file)}, work / "child.log")
+    try:
+        process.wait(timeout_s)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+        return None, f"hung: still running after {timeout_s:g} s"
+    if process.returncode != 0 or not result_file.exists():
+        return None, f"child failed ({process.returncode}): {log_tail(process, 600)}"
+    return json.loads(result_file.read_text(encoding="utf-8")), None
+
+
+def _meets(expect: tuple[str, str | None], status: str, reason: str | None) -> bool:
+    wanted, fragment = expect
+    return status == wanted and (fragment is None or bool(reason and re.search(fragment, reason)))
+
+
+def hostile_classes(work: Path, quick: bool) -> dict:
+    """Each hostile case alone in a child process (its time and peak memory measured there),
+    then all of them together beside the seeds and a good question: every case ends within its
+    budget with its reason, the seed papers all land, nothing from outside the corpus does, and
+    peak memory stays under 2 GB."""
+    from litsynth.corpus import discover_files, ingest_files
+
+    cases = hostile_cases(work)
+    names = list(cases) if not quick else [n for n in cases if not n.startswith(("text-", "pdf-", "jsonl-20MB"))]
+    table, failed = [], []
+    for number, name in enumerate(names if not quick else []):  # quick: the whole set only
+        folder = work / f"case-{number}"
+        folder.mkdir()
+        result, error = _hostile_child(folder, [name], seeds=False, timeout_s=CASE_TIMEOUT_S)
+        if result is None:
+            status, reason, seconds, peak = "error", error, None, None
+        else:
+            status, reason = _case_outcome(name, cases[name], result)
+            seconds = result["cases"][name]["seconds"] if cases[name]["kind"] == "text" else result["seconds"]
+            peak = result["peak_mb"]
+        ok = result is not None and (status == "ok" if cases[name]["kind"] == "text" else _meets(cases[name]["expect"], status, reason))
+        table.append({"case": name, "kind": cases[name]["kind"], "status": status, "reason": reason, "seconds": seconds, "peak_mb": peak, "ok": ok})
+        failed += [] if ok else [name]
+    whole_dir = work / "whole-set"
+    whole_dir.mkdir()
+    whole, error = _hostile_child(whole_dir, names, seeds=True, timeout_s=CASE_TIMEOUT_S * 5)
+    seed_titles = set(ingest_files(discover_files([SEEDS_DIR]), root=ROOT, max_file_bytes=HOSTILE_MAX_FILE_BYTES).papers["title"])
+    whole_ok = whole is not None and whole["peak_mb"] < 2048 and seed_titles <= set(whole["papers"]) and "Outside Paper Zeta" not in whole["papers"]
+    if whole is not None:
+        for name in names:
+            if cases[name]["kind"] != "text":
+                rows = whole["documents"] if cases[name]["kind"] == "corpus" else whole["question_files"]
+                whole_ok &= any(_meets(cases[name]["expect"], r["status"], r["reason"]) for r in rows)
+        whole_ok &= any(f["path"] == "good.yaml" and f["status"] == "loaded" for f in whole["question_files"])
+    summary = {"seconds": whole and whole["seconds"], "peak_mb": whole and whole["peak_mb"], "error": error, "ok": whole_ok}
+    trials = len(names) + 1
+    return {"fault": "hostile_classes", "trials": trials, "survived": trials - len(failed) - (not whole_ok), "rows_lost": 0 if whole_ok else 1,
+            "rows_duplicated": 0, "cases": table, "whole_set": summary, "failed_cases": failed}
+
+
+def print_hostile(fault: dict) -> None:
+    print(f"\n{'case':<28} {'outcome':<10} {'s':>7} {'peak MB':>8}  reason")
+    for row in fault["cases"]:
+        seconds = "-" if row["seconds"] is None else f"{row['seconds']:.2f}"
+        peak = "-" if row["peak_mb"] is None else f"{row['peak_mb']:.0f}"
+        mark = "" if row["ok"] else "  <-- UNEXPECTED"
+        print(f"{row['case']:<28} {row['status']:<10} {seconds:>7} {peak:>8}  {printable_reason(row['reason'])}{mark}")
+    whole = fault["whole_set"]
+    print(f"whole hostile set beside the seeds: {'ok' if whole['ok'] else 'FAILED'} in {whole['seconds']} s, peak {whole['peak_mb']} MB {whole['error'] or ''}")
+
+
+def printable_reason(reason: str | None, width: int = 110) -> str:
+    from litsynth.safeio import printable
+
+    text = printable(reason or "")
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 # --- main ---------------------------------------------------------------------------------------
 
 
-def run(quick: bool, seed: int) -> dict:
+def run(quick: bool, seed: int, only: str | None = None) -> dict:
     rng = random.Random(seed)
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="litsynth-faults-") as tmp:
         work = Path(tmp)
-        plan = [
-            lambda: kill_mid_write(work, trials=3 if quick else 12, rows=5_000 if quick else 20_000, rng=rng),
-            lambda: concurrent_writers(work, writers=6 if quick else 10, rounds=1 if quick else 5, rows=200 if quick else 5_000),
-            lambda: reader_blocks_writer(work, rows=2_000),
-            lambda: hostile_files(work),
-        ]
+        (work / "classes").mkdir()
+        plan = {
+            "kill_mid_write": lambda: kill_mid_write(work, trials=3 if quick else 12, rows=5_000 if quick else 20_000, rng=rng),
+            "concurrent_writers": lambda: concurrent_writers(work, writers=6 if quick else 10, rounds=1 if quick else 5, rows=200 if quick else 5_000),
+            "reader_blocks_writer": lambda: reader_blocks_writer(work, rows=2_000),
+            "hostile_files": lambda: hostile_files(work),
+            "hostile_classes": lambda: hostile_classes(work / "classes", quick),
+        }
         if not quick:
-            plan.append(lambda: kill_mid_materialize(work, trials=3, rng=rng))
+            plan["kill_mid_materialize"] = lambda: kill_mid_materialize(work, trials=3, rng=rng)
         faults = []
-        for fault in plan:
+        for name, fault in plan.items():
+            if only and name != only:
+                continue
             fault_started = time.monotonic()
             faults.append({**fault(), "wall_s": round(time.monotonic() - fault_started, 1)})
     totals = {key: sum(f[key] for f in faults) for key in ("trials", "survived", "rows_lost", "rows_duplicated")}
@@ -505,11 +830,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="fewer trials (about 30 s); what the test suite runs")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "fault_injection.json")
     parser.add_argument("--seed", type=int, default=20240601, help="seed of the random kill moments")
+    parser.add_argument("--only", help="run one fault, e.g. hostile_classes")
     args = parser.parse_args(argv)
-    report = run(args.quick, args.seed)
+    report = run(args.quick, args.seed, args.only)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2, default=str) + "\n", encoding="utf-8")
     print_table(report)
+    for fault in report["faults"]:
+        if fault["fault"] == "hostile_classes":
+            print_hostile(fault)
     print(f"report: {args.out}")
     totals = report["totals"]
     return 0 if totals["rows_lost"] == 0 and totals["rows_duplicated"] == 0 and totals["survived"] == totals["trials"] else 1

@@ -82,7 +82,7 @@ def test_checkpoint_weights_are_the_saved_ones(checkpoints, kind):
 
 
 def test_catalog_local_path_is_used(checkpoints):
-    spec = TINY_SPEC.model_copy(update={"local_path": str(checkpoints["bin"])})
+    spec = TINY_SPEC.model_copy(update={"local_path": str(checkpoints["bin"]), "model_dirs": (str(checkpoints["bin"].parent),)})
     assert load_image_text_encoder(spec, REPO_ROOT).source == str(checkpoints["bin"])
 
 

@@ -53,7 +53,7 @@ from orchestration.sensors import new_papers
 
 from .conftest import REPO_ROOT, SEEDS_DIR
 
-CORPUS_ASSETS = ["questions", "arxiv_harvest", "documents", "papers", "prior_reports"]
+CORPUS_ASSETS = ["questions", "question_files", "arxiv_harvest", "documents", "papers", "prior_reports"]
 MAX_FILE_BYTES = 100_000  # the seeds are at most 66 kB; files over this are "too big" in these tests
 EVIL = "x'; DROP TABLE papers; --"
 
@@ -131,7 +131,7 @@ def _expected_partition(partition: str, generation: int, n: int) -> list[tuple]:
 
 
 def _seed_only_tables():
-    return ingest_files(discover_files([SEEDS_DIR]), root=REPO_ROOT, max_file_bytes=MAX_FILE_BYTES, questions=[q for q, _ in question_sources(REPO_ROOT / "questions")])
+    return ingest_files(discover_files([SEEDS_DIR]), root=REPO_ROOT, max_file_bytes=MAX_FILE_BYTES, questions=[f.question for f in question_sources(REPO_ROOT / "questions")])
 
 
 # --- concurrency ----------------------------------------------------------------------------------
@@ -306,6 +306,7 @@ def _pdf(lines: list[str], title: str | None = None) -> bytes:
 
 
 ODD_NAME = f"-{EVIL} \u00fcn\u00ef c\u00f6d\u00e9.txt"  # leading dash, spaces, quote, semicolon, unicode
+ESCAPE_NAME = "\x1b[2J\x1b]0;owned\x07 \u202eevil.txt"  # clears the screen and retitles a terminal if logged raw
 NON_UTF8_NAME = os.fsdecode(b"caf\xe9 notes.txt")  # a Latin-1 file name: not valid UTF-8
 
 
@@ -342,6 +343,7 @@ def _hostile_corpus(root: Path) -> tuple[Path, dict[str, tuple[str, str | None]]
         ODD_NAME: seed["003"] + b"\n",
         NON_UTF8_NAME: seed["002"] + b"\n\n",
         ".hidden.txt": (outside / "secret.txt").read_bytes(),
+        ESCAPE_NAME: b"\x00\x01\x02 not text at all",
     }
     for name, data in files.items():
         (corpus / name).write_bytes(data)
@@ -367,6 +369,7 @@ def _hostile_corpus(root: Path) -> tuple[Path, dict[str, tuple[str, str | None]]
         "copy-of-001.txt": ("duplicate", "same bytes as "),
         ODD_NAME: ("ingested", None),
         "caf\\xe9 notes.txt": ("ingested", None),  # the undecodable byte is shown as \xe9
+        ESCAPE_NAME: ("rejected", "binary content that is not a PDF"),
         **{p.name: ("ingested", None) for p in SEEDS_DIR.glob("*.txt")},
     }
     return corpus, expected
@@ -379,15 +382,23 @@ def hostile_run(tmp_path_factory):
     corpus, expected = _hostile_corpus(root)
     warehouse = root / "warehouse.duckdb"
     resources = _resources(warehouse, [str(corpus)], max_file_bytes=MAX_FILE_BYTES)
-    timings, snapshots = [], []
+    timings, snapshots, messages = [], [], []
     for _ in range(2):
         started = time.monotonic()
-        result = _materialize(resources, CORPUS_ASSETS, raise_on_error=False)
+        instance = DagsterInstance.ephemeral()
+        result = _materialize(resources, CORPUS_ASSETS, instance, raise_on_error=False)
         assert result.success, _step_failures(result)
         timings.append(time.monotonic() - started)
         snapshots.append(_snapshot(warehouse))
+        messages += [entry.user_message or "" for entry in instance.all_logs(result.run_id)]
     print(f"\nhostile corpus materialised in {timings[0]:.1f}s and {timings[1]:.1f}s")
-    return {"root": root, "corpus": corpus, "expected": expected, "warehouse": warehouse, "resources": resources, "snapshots": snapshots}
+    return {"root": root, "corpus": corpus, "expected": expected, "warehouse": warehouse, "resources": resources, "snapshots": snapshots, "messages": messages}
+
+
+def test_file_names_reach_the_run_log_escaped(hostile_run):
+    logged = [m for m in hostile_run["messages"] if "owned" in m]
+    assert logged and all("\\x1b[2J\\x1b]0;owned\\x07 \\u202eevil.txt" in m for m in logged)
+    assert not [m for m in hostile_run["messages"] if "\x1b" in m or "\x07" in m or "\u202e" in m]
 
 
 def test_every_hostile_file_is_accounted_for_with_its_reason(hostile_run):
@@ -554,26 +565,36 @@ def config_warehouse(tmp_path_factory):
     return warehouse
 
 
-@pytest.mark.parametrize(
-    ("questions_dir", "selection", "message"),
-    [
-        ("broken", CORPUS_ASSETS, ["questions/x.yaml: field 'id': String should match pattern"]),
-        ("broken", ["documents", "papers", "prior_reports"], ["questions/x.yaml: ", "field 'question': String should have at least 10 characters"]),
-        ("missing", CORPUS_ASSETS, ["questions: questions folder not found"]),
-    ],
-)
-def test_dagster_step_fails_with_the_message_and_the_warehouse_is_unchanged(config_warehouse, tmp_path, questions_dir, selection, message):
+def test_dagster_step_fails_with_the_message_and_the_warehouse_is_unchanged(config_warehouse, tmp_path):
+    """A missing questions folder is a configuration error: the step fails, nothing is written."""
     warehouse = tmp_path / "warehouse.duckdb"
     shutil.copy(config_warehouse, warehouse)
     before = _snapshot(warehouse)
-    folder = tmp_path / "questions"
-    if questions_dir == "broken":
-        _tmp_project(tmp_path, question=BROKEN_QUESTION, models=False)
-    result = _materialize(_resources(warehouse, [str(SEEDS_DIR)], questions_dir=str(folder)), selection, raise_on_error=False)
+    result = _materialize(_resources(warehouse, [str(SEEDS_DIR)], questions_dir=str(tmp_path / "questions")), CORPUS_ASSETS, raise_on_error=False)
     assert not result.success
     failures = "\n".join(_step_failures(result))
-    assert all(fragment in failures for fragment in message) and "ConfigError" in failures
+    assert "questions: questions folder not found" in failures and "ConfigError" in failures
     assert _snapshot(warehouse) == before  # no half-written state
+
+
+@pytest.mark.parametrize("selection", [CORPUS_ASSETS, ["questions", "question_files", "documents", "papers", "prior_reports"]])
+def test_dagster_records_a_broken_question_file_and_runs_the_others(config_warehouse, tmp_path, selection):
+    """In Dagster (UI, schedule, sensors) a broken question file is that file's rejected row, named
+    with its fields; the good question beside it is loaded and the corpus steps run."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy(config_warehouse, warehouse)
+    _tmp_project(tmp_path, question=BROKEN_QUESTION, models=False)
+    result = _materialize(_resources(warehouse, [str(SEEDS_DIR)], questions_dir=str(tmp_path / "questions")), selection, raise_on_error=False)
+    assert result.success, _step_failures(result)
+    con = connect_read_only(warehouse)
+    try:
+        files = {Path(f).name: (status, reason) for f, status, reason in con.execute("SELECT file, status, reason FROM question_files").fetchall()}
+        questions = [r[0] for r in con.execute("SELECT question_id FROM questions").fetchall()]
+    finally:
+        con.close()
+    assert questions == ["one-to-many-defense-clip"] and files["one-to-many-defense-clip.yaml"] == ("loaded", None)
+    status, reason = files["x.yaml"]
+    assert status == "rejected" and "field 'id': String should match pattern" in reason and "field 'question': String should have at least 10 characters" in reason
 
 
 def test_unknown_model_is_a_clear_error_in_the_catalog_and_in_dagster(config_warehouse, tmp_path):
@@ -939,7 +960,8 @@ def test_fault_injection_quick_mode_loses_nothing(tmp_path):
     report = json.loads(out.read_text(encoding="utf-8"))
     assert report["totals"]["rows_lost"] == 0 and report["totals"]["rows_duplicated"] == 0
     assert report["totals"]["survived"] == report["totals"]["trials"] > 0
-    assert {f["fault"] for f in report["faults"]} == {"kill_mid_write", "concurrent_writers", "reader_blocks_writer", "hostile_files"}
+    assert {f["fault"] for f in report["faults"]} == {"kill_mid_write", "concurrent_writers", "reader_blocks_writer", "hostile_files", "hostile_classes"}
+    assert next(f for f in report["faults"] if f["fault"] == "hostile_classes")["whole_set"]["ok"]
     total = result.stdout.splitlines()[[line.split()[0] for line in result.stdout.splitlines() if line.strip()].index("TOTAL")]
     assert total.split()[-2:] == ["0", "0"]  # the printed table says 0 lost, 0 duplicated
     print(f"\nfault injection --quick in {elapsed:.1f}s:\n{result.stdout}")

@@ -17,6 +17,7 @@ from litsynth.ingest.paper_page import parse_paper_page
 from litsynth.ingest.pdf import is_pdf, parse_pdf
 from litsynth.ingest.report import parse_report
 from litsynth.records import ParseError, ParseResult
+from litsynth.safeio import UnreadableFile, read_regular
 
 __all__ = ["parse_bytes", "parse_file"]
 
@@ -31,24 +32,28 @@ _TEXT_PARSERS: dict[str, Callable[[str], ParseResult]] = {
 }
 
 
-def parse_bytes(data: bytes, *, name: str) -> ParseResult:
-    """Parse one file's bytes; ``name`` is only used to reject a ``.pdf`` that is not a PDF."""
+def parse_bytes(data: bytes, *, name: str, max_decompressed_bytes: int = 50_000_000) -> ParseResult:
+    """Parse one file's bytes; ``name`` is only used to reject a ``.pdf`` that is not a PDF;
+    ``max_decompressed_bytes`` caps the text a PDF's compressed streams may inflate to."""
     if is_pdf(data):
-        return parse_pdf(data)
+        return parse_pdf(data, max_text_chars=max_decompressed_bytes)
     text = sniff.decode_text(data, name=name)
     return _TEXT_PARSERS[sniff.detect_text_format(text)](text)
 
 
 def parse_file(path: Path, *, max_bytes: int = 50_000_000) -> ParseResult:
-    """Parse a file, refusing (before reading it) one larger than ``max_bytes``."""
+    """Parse a regular file, refusing (before reading it) one larger than ``max_bytes``."""
     try:
         size = path.stat().st_size
-        if size > max_bytes:
-            raise ParseError(
-                f"file is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:g} MB limit "
-                "(raise ingest.max_file_bytes to accept it)"
-            )
-        data = path.read_bytes()
     except OSError as exc:
         raise ParseError(f"cannot read the file: {exc.strerror or exc}") from exc
+    if size > max_bytes:
+        raise ParseError(
+            f"file is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:g} MB limit "
+            "(raise ingest.max_file_bytes to accept it)"
+        )
+    try:
+        data = read_regular(path, max_bytes=max_bytes, limit_name="ingest.max_file_bytes")
+    except UnreadableFile as exc:
+        raise ParseError(f"cannot read the file: {exc}") from exc
     return parse_bytes(data, name=path.name)

@@ -4,8 +4,8 @@ JSON records look like ``{"id": "2603.11048v1", "title", "authors": [...], "abst
 "categories": [...], "year"}``, or like the lines of arXiv's bulk metadata snapshot (Kaggle's
 ``arxiv-metadata-oai-snapshot.json``: ``authors`` and ``categories`` as strings,
 ``authors_parsed``, ``versions`` with their dates); only ``title`` is required, every other
-field is checked for type when present. Atom is parsed with the standard library after refusing any DOCTYPE or
-ENTITY declaration, which is what defusedxml would refuse: arXiv never sends one, and
+field is checked for type when present. Atom is parsed with the standard library after refusing any DOCTYPE (where
+ENTITY declarations live) in the prolog, which is what defusedxml would refuse: arXiv never sends one, and
 expanding them is how XML bombs and local-file reads work.
 """
 
@@ -15,13 +15,13 @@ import re
 import xml.etree.ElementTree as ET
 from email.utils import parsedate_to_datetime
 
-from litsynth.ingest.common import RecordError, abs_url, normalise_ws, parse_arxiv_id, require_papers
+from litsynth.ingest.common import RecordError, abs_url, markup_start, normalise_ws, parse_arxiv_id, require_papers
 from litsynth.ingest.jsonrecords import convert_records, get_str, get_str_list
 from litsynth.records import PaperRecord, ParseError, ParseResult
 
 _ATOM = "http://www.w3.org/2005/Atom"
 _NS = {"atom": _ATOM}
-_UNSAFE_XML = re.compile(r"<!\s*(?:DOCTYPE|ENTITY)", re.IGNORECASE)
+_UNSAFE_XML = re.compile(r"<!\s*(?:DOCTYPE|ENTITY)", re.IGNORECASE)  # only in the prolog (markup_start)
 # The text is already decoded; a leftover encoding declaration would only confuse expat.
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -132,7 +132,7 @@ def _atom_record(entry: ET.Element) -> PaperRecord:
 
 def parse_arxiv_atom(text: str) -> ParseResult:
     """An arXiv API Atom feed; each <entry> is one paper, a bad entry is skipped with a reason."""
-    if _UNSAFE_XML.search(text):
+    if _UNSAFE_XML.match(text, markup_start(text)):
         raise ParseError(
             "XML with a DOCTYPE or ENTITY declaration is refused (entity expansion is how XML bombs "
             "and local-file reads work); arXiv API responses never carry one, so remove it"

@@ -25,6 +25,19 @@ MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?"
 _MONTHS = {name: number for number, name in enumerate("jan feb mar apr may jun jul aug sep oct nov dec".split(), 1)}
 
 
+_PROLOG_ITEM = re.compile(r"\s+|<\?.*?\?>|<!--.*?-->", re.DOTALL)
+
+
+def markup_start(text: str) -> int:
+    """Offset of the first markup after whitespace, processing instructions (the XML
+    declaration) and comments: where a DOCTYPE or the root element of an XML or HTML
+    document starts. Strings inside the document's content (CDATA, text) never count."""
+    pos = 0
+    while (item := _PROLOG_ITEM.match(text, pos)) and item.end() > pos:
+        pos = item.end()
+    return pos
+
+
 class RecordError(ValueError):
     """One record inside a file is unusable; the file's other records still count."""
 

@@ -28,13 +28,26 @@ def _why(exc: Exception) -> str:
     return str(exc)
 
 
+def _second_line_is_json(body: str) -> bool:
+    """Whether a text that starts with "[" is JSONL after all (its first line an array
+    record, bad or not): its second non-blank line is a JSON value on its own, which no line
+    of a pretty-printed array is."""
+    lines = (line for line in body.split("\n", 50)[1:50] if line.strip())
+    second = next(lines, None)
+    try:
+        json.loads(second) if second is not None else None
+    except (ValueError, RecursionError):
+        return False
+    return second is not None
+
+
 def _load(text: str) -> tuple[list[tuple[str, object]], list[str], bool]:
     """(location, value) pairs, reasons for undecodable lines, and whether the file is JSONL."""
     body = text.strip()
     try:
         whole = json.loads(body)
     except (ValueError, RecursionError) as exc:
-        if body.startswith("["):
+        if body.startswith("[") and not _second_line_is_json(body):
             raise ParseError(f"not valid JSON: {_why(exc)}; fix the file or write one record per line (JSONL)") from exc
     else:
         if isinstance(whole, list):

@@ -27,7 +27,9 @@ _SUBSCRIBE_GLUED = re.compile(r"^Subscribe(?=\S)")
 _AUTHORS = re.compile(r"•\s*\d+\s+authors?")
 _SEPARATOR = "·"
 _DATE = re.compile(rf"(?P<month>{MONTH}) (?P<day>\d{{1,2}})(?:, (?P<year>\d{{4}}))?(?: \d+)?")
-_MARKERS = re.compile(r"Get trending papers|^Daily Papers$|^\s*•\s*\d+\s+authors?\s*$|^·$", re.MULTILINE)
+# Horizontal space only: "\s" would run across newlines from every line start (quadratic on
+# a long run of blank lines).
+_MARKERS = re.compile(r"Get trending papers|^Daily Papers$|^[ \t]*•[ \t]*\d+[ \t]+authors?[ \t]*$|^·$", re.MULTILINE)
 # A title longer than this is a paragraph: the page is not laid out the way this parser expects.
 _MAX_TITLE_CHARS = 400
 

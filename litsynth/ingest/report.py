@@ -19,10 +19,12 @@ _QUESTION = re.compile(r"Research question:\s*(?P<q>[^\n]*\?)")
 _DATE_LINE = re.compile(rf"^(?P<month>{MONTH}) (?P<day>\d{{1,2}}), (?P<year>\d{{4}})\s*$", re.MULTILINE)
 _SUBJECT = re.compile(r"This paper examines:\s*(?P<title>.+?)\.(?=\s+Research question:|\s*$)", re.MULTILINE)
 _REFERENCES = re.compile(r"^(?:#+\s*)?References\s*$", re.MULTILINE)
+# Numbers start only where no digit (or decimal point) precedes: without the lookbehind each
+# position inside a long run of digits starts a new attempt, and the search turns quadratic.
 _PAPERS = re.compile(r"yielded (\d+) papers")
-_CLAIMS = re.compile(r"(\d+) claims (?:were )?extracted")
-_VERIFIED = re.compile(r"(\d+) (?:were )?independently verified")
-_SCORE = re.compile(r"(\d+(?:\.\d+)?)/10\b")
+_CLAIMS = re.compile(r"(?<!\d)(\d+) claims (?:were )?extracted")
+_VERIFIED = re.compile(r"(?<!\d)(\d+) (?:were )?independently verified")
+_SCORE = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)/10\b")
 _VERIFIED_MARKS = {"✓": True, "✔": True, "✅": True, "yes": True, "true": True,
                    "×": False, "✗": False, "✘": False, "❌": False, "no": False, "false": False}  # fmt: skip
 

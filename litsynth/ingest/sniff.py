@@ -16,6 +16,7 @@ import codecs
 import json
 import re
 
+from litsynth.ingest.common import markup_start
 from litsynth.ingest.listing import looks_like_listing
 from litsynth.ingest.paper_page import looks_like_paper_page
 from litsynth.ingest.report import looks_like_report
@@ -33,9 +34,13 @@ _MAGIC = {
     b"\x1f\x8b": "a gzip archive",
 }
 _CONTROL = set(range(0x20)) - {0x09, 0x0A, 0x0C, 0x0D}
-_HTML = re.compile(r"<!doctype\s+html|<html[\s>]|<body[\s>]|<head[\s>]", re.IGNORECASE)
-# The first record decides the JSON family; one record never needs more than this much text.
+# The document's first markup (after the XML declaration and comments) decides, never a string
+# inside its content: an Atom <summary> may well quote "<!DOCTYPE html>".
+_HTML = re.compile(r"<!doctype\s+html|<(?:html|body|head)[\s>]", re.IGNORECASE)
+# The first record decides the JSON family, read whole whatever its size; records on later
+# lines (when the first is broken) are tried within this window, up to this many lines.
 _JSON_WINDOW = 1_000_000
+_JSON_LINES = 50
 
 
 def _first_bytes(data: bytes) -> str:
@@ -90,13 +95,21 @@ def decode_text(data: bytes, *, name: str = "") -> str:
 
 
 def _json_format(text: str) -> str:
-    """Which JSON family the first decodable object belongs to, judged by its field names."""
+    """Which JSON family the first decodable object belongs to, judged by its field names.
+
+    Tried in order: the text's first object (in a top-level array, its first element),
+    decoded whole; then objects that start a line, as JSONL records do.
+    """
     decoder = json.JSONDecoder()
     error: Exception | None = None
     window = text[:_JSON_WINDOW]
-    for start in [m.start() for m in re.finditer(r"\{", window)][:50]:
+    first = len(text) - len(text[1:].lstrip()) if text.startswith("[") else 0
+    later = (m.end() for m, _ in zip(re.finditer(r"\n[ \t]*(?=\{)", window), range(_JSON_LINES)))
+    for source, start in [(text, first), *((window, start) for start in later)]:
+        if not source.startswith("{", start):
+            continue
         try:
-            value, _ = decoder.raw_decode(window, start)
+            value, _ = decoder.raw_decode(source, start)
         except (ValueError, RecursionError) as exc:
             error = error or exc
             continue
@@ -122,7 +135,7 @@ def detect_text_format(text: str) -> str:
     if body.startswith(("{", "[")):
         return _json_format(body)
     if body.startswith("<"):
-        if _HTML.search(body[:4096]):
+        if _HTML.match(body, markup_start(body)):
             raise ParseError(
                 "an HTML page: HTML is not parsed (scripts and layout make its text unreliable); "
                 "save the page as plain text, or give the paper's arXiv id or PDF instead"

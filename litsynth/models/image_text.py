@@ -38,11 +38,11 @@ def resolve_checkpoint(spec: ModelSpec, project_root: Path, checkpoint: Path | N
             raise ModelUnavailable(f"{spec.id}: checkpoint {checkpoint} not found. Fix: pass an existing open_clip checkpoint file")
         return str(checkpoint)
     if spec.local_path:
-        local = Path(spec.local_path)
-        local = local if local.is_absolute() else project_root / local
-        if local.exists():
+        local, tried = spec.local_weights(project_root)
+        if local is not None and local.is_file():
             return str(local)
-        where, fix = f"no local checkpoint at {spec.local_path}", "Fix: put the open_clip checkpoint there or pass --checkpoint"
+        where = tried if local is None else f"no local checkpoint file at {spec.local_path}"
+        fix = "Fix: put the open_clip checkpoint there or pass --checkpoint"
     else:
         where, fix = "no local_path in the catalog", "Fix: set local_path to an open_clip checkpoint or pass --checkpoint"
     if not spec.pretrained:

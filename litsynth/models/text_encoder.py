@@ -40,11 +40,10 @@ def resolve_weights(spec: ModelSpec, project_root: Path) -> tuple[str, bool]:
     """Return (name or path to load, whether it is local)."""
     tried = []
     if spec.local_path:
-        path = Path(spec.local_path)
-        path = path if path.is_absolute() else project_root / path
-        if path.exists():
+        path, where = spec.local_weights(project_root)
+        if path is not None and path.exists():
             return str(path), True
-        tried.append(f"local_path {path} (missing)")
+        tried.append(where if path is None else f"{where} (missing)")
     if spec.package:
         try:
             module = importlib.import_module(spec.package)
@@ -70,8 +69,8 @@ class TextEncoder:
         source, local = resolve_weights(spec, project_root)
         try:
             self.model = SentenceTransformer(source, device=device, local_files_only=local)
-        except OSError as exc:
-            raise ModelUnavailable(f"model {spec.id!r}: could not load {source}: {exc}") from exc
+        except (OSError, ValueError) as exc:  # ValueError: a folder that holds no sentence-transformers model
+            raise ModelUnavailable(f"model {spec.id!r}: could not load {source}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from exc
         self.model.max_seq_length = spec.max_seq_length
         self.spec = spec
         self.source = source
