@@ -24,12 +24,15 @@ from litsynth.verify.scifact_eval import (
 )
 from litsynth.verify.train import (
     calibration_report,
+    contradicting_rewrites,
     expected_calibration_error,
     fit_rationale_weight,
     fit_selector,
+    flip_quantities,
     negate_claim,
     negative_log_likelihood,
     stance_prior_share,
+    swap_direction,
     train_verifier,
 )
 from litsynth.verify.verifiers import (
@@ -169,6 +172,35 @@ def test_baseline_cues_signal_contradiction(encoder):
 )
 def test_negate_claim(claim, negated):
     assert negate_claim(claim) == negated
+
+
+@pytest.mark.parametrize(
+    ("claim", "rewrites"),
+    [
+        ("Fine-tuning improves nDCG@10 from 23.8 to 24.3.", ["Fine-tuning degrades nDCG@10 from 23.8 to 24.3.", "Fine-tuning improves nDCG@10 from 24.3 to 23.8."]),
+        ("BM25 outperforms dense retrieval on BEIR.", ["BM25 underperforms dense retrieval on BEIR."]),
+        ("Dense retrieval underperforms BM25.", ["Dense retrieval outperforms BM25."]),
+        ("Recall rose from 61% to 70% with reranking.", ["Recall fell from 61% to 70% with reranking.", "Recall rose from 70% to 61% with reranking."]),
+        ("Accuracy was 70% vs. 80% for the baseline.", ["Accuracy was not 70% vs. 80% for the baseline.", "Accuracy was 80% vs. 70% for the baseline."]),
+        ("Distillation degrades accuracy.", ["Distillation improves accuracy."]),
+        ("Smoking increases the risk of stroke.", ["Smoking reduces the risk of stroke."]),
+        ("Hard negatives make the model better.", ["Hard negatives make the model worse."]),
+        # a negated claim is only un-negated: "does not reduce" and "does not increase" can both hold
+        ("Aspirin does not reduce mortality from 12 to 9.", ["Aspirin does reduce mortality from 12 to 9."]),
+        ("The gain stays from 0.5 to 0.5 points.", ["The loss stays from 0.5 to 0.5 points."]),  # equal quantities do not flip
+        ("Version 2.0 of the model in mice.", []),
+    ],
+)
+def test_contradicting_rewrites(claim, rewrites):
+    assert contradicting_rewrites(claim) == rewrites
+
+
+def test_flip_quantities_and_swap_direction_alone():
+    assert flip_quantities("MRR went from 0.31 to 0.35 and from 1 to 2.") == "MRR went from 0.35 to 0.31 and from 1 to 2."  # the first pair only
+    assert flip_quantities("12 versus 15 patients") == "15 versus 12 patients"
+    assert flip_quantities("BERT-base vs. BERT-large") is None and flip_quantities("from 3 to 3") is None
+    assert swap_direction("Outperforms all baselines.") == "Underperforms all baselines."
+    assert swap_direction("No comparison here.") is None
 
 
 # --- SciFact scoring (hand-computed) ------------------------------------------------------

@@ -62,7 +62,7 @@ import re
 import shutil
 import time
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -71,7 +71,7 @@ import numpy as np
 from litsynth.claims import lexical_relevance
 from litsynth.datafiles import DataFormatError
 from litsynth.ids import content_id, sha256_hex
-from litsynth.verify.evidence import DIRECTION_PAIRS, Hit
+from litsynth.verify.evidence import DIRECTION_PAIRS, Hit, is_negated
 from litsynth.verify.scifact_data import Abstract, SciFactClaim
 from litsynth.verify.scifact_eval import (
     corpus_retriever,
@@ -138,8 +138,19 @@ _VERB = re.compile(
     r"maintain|restor|exacerbat|ameliorat|rescu|respond|improv|correspond|occur|associat|influenc)\w{0,2}?)"
     r"(?<!or)(?<!er)(?<!ion)(?<!ment)(?<!ing)(es|s)\b"
 )
-_SWAPS = {a: b for up, down in DIRECTION_PAIRS for a, b in ((up, down), (down, up))}
+# Comparison verbs and adjectives of results sections, beyond the evidence cues' direction words;
+# later pairs win where a word has two opposites ("improves" -> "degrades", not "worsens").
+COMPARISON_PAIRS = (
+    ("outperforms", "underperforms"), ("outperform", "underperform"), ("outperformed", "underperformed"),
+    ("improves", "degrades"), ("improve", "degrade"), ("improved", "degraded"), ("better", "worse"),
+    ("superior", "inferior"), ("best", "worst"), ("faster", "slower"), ("rises", "falls"), ("rose", "fell"),
+    ("beneficial", "harmful"), ("benefits", "harms"), ("strengthens", "weakens"), ("stronger", "weaker"),
+)
+_SWAPS = {a: b for up, down in (*DIRECTION_PAIRS, *COMPARISON_PAIRS) for a, b in ((up, down), (down, up))}
 _SWAP = re.compile(r"\b(" + "|".join(sorted(map(re.escape, _SWAPS), key=len, reverse=True)) + r")\b", re.IGNORECASE)
+_NUMBER = r"[-+]?\d+(?:[.,]\d+)?"
+# "from 23.8 to 24.3", "23.8 % vs. 24.3 %", "12 versus 15": two quantities whose order carries the claim.
+_QUANTITIES = re.compile(rf"\b(from\s+)({_NUMBER})(\s*%?\s+to\s+)({_NUMBER})|(?<![\w.])({_NUMBER})(\s*%?\s+(?:vs\.?|versus)\s+)({_NUMBER})(?![\w.])", re.IGNORECASE)
 
 
 def _same_case(word: str, like: str) -> str:
@@ -161,26 +172,59 @@ def _negate_have(m: re.Match) -> str:
     return _same_case("does" if m.group(1).lower() == "has" else "do", m.group(1)) + " not have" + following
 
 
-def negate_claim(claim: str) -> str | None:
-    """The claim saying the opposite, or None when no rule applies. Rules, first that fits:
-    drop a negation ("does not X" -> "does X", "no effect" -> "an effect", "lacks" -> "has"),
-    swap the first direction word ("increases" -> "decreases"), negate the first auxiliary
-    ("is" -> "is not", "has" -> "does not have") or a listed verb ("regulates" -> "does not
-    regulate")."""
-    for pattern, replace in (
-        (_AUX_NOT, lambda m: m.group(1)),
-        (_CANNOT, lambda m: _same_case("can", m.group(0))),
-        (_NO, lambda m: _same_case("an" if m.group(1).lower() in "aeiou" else "a", m.group(0)) + " " + m.group(1)),
-        (_LACK, lambda m: _same_case("has" if m.group(1).lower() == "lacks" else "have", m.group(1))),
-        (_SWAP, lambda m: _same_case(_SWAPS[m.group(1).lower()], m.group(1))),
-        (_AUX, lambda m: m.group(1) + " not"),
-        (_HAS, _negate_have),
-        (_VERB, lambda m: "does not " + _base_form(m.group(1), m.group(2))),
-    ):
+def _substitution(pattern: re.Pattern, replace: Callable[[re.Match], str]) -> Callable[[str], str | None]:
+    """A rewrite rule: the claim with ``pattern``'s first match replaced, or None without a match."""
+    def rule(claim: str) -> str | None:
         rewritten, n = pattern.subn(replace, claim, count=1)
-        if n:
-            return rewritten
-    return None
+        return rewritten if n else None
+
+    return rule
+
+
+swap_direction = _substitution(_SWAP, lambda m: _same_case(_SWAPS[m.group(1).lower()], m.group(1)))
+swap_direction.__doc__ = """The first direction or comparison word turned round ("improves" -> "degrades",
+"outperforms" -> "underperforms", "increases" -> "reduces"), or None."""
+
+
+def flip_quantities(claim: str) -> str | None:
+    """The first ordered pair of quantities swapped ("from 23.8 to 24.3" -> "from 24.3 to 23.8",
+    "70% vs 80%" -> "80% vs 70%"), or None; equal quantities flip to nothing."""
+    match = _QUANTITIES.search(claim)
+    if match is None or len({g for g in match.group(2, 4, 5, 7) if g is not None}) < 2:
+        return None
+    if match.group(1) is not None:
+        swapped = match.group(1) + match.group(4) + match.group(3) + match.group(2)
+    else:
+        swapped = match.group(7) + match.group(6) + match.group(5)
+    return claim[: match.start()] + swapped + claim[match.end() :]
+
+
+# negate_claim's rules, first that fits: drop a negation ("does not X" -> "does X", "no effect"
+# -> "an effect", "lacks" -> "has"), turn the first direction word round, negate the first
+# auxiliary ("is" -> "is not", "has" -> "does not have") or a listed verb ("regulates" -> "does not regulate").
+_NEGATION_RULES = (
+    _substitution(_AUX_NOT, lambda m: m.group(1)),
+    _substitution(_CANNOT, lambda m: _same_case("can", m.group(0))),
+    _substitution(_NO, lambda m: _same_case("an" if m.group(1).lower() in "aeiou" else "a", m.group(0)) + " " + m.group(1)),
+    _substitution(_LACK, lambda m: _same_case("has" if m.group(1).lower() == "lacks" else "have", m.group(1))),
+    swap_direction,
+    _substitution(_AUX, lambda m: m.group(1) + " not"),
+    _substitution(_HAS, _negate_have),
+    _substitution(_VERB, lambda m: "does not " + _base_form(m.group(1), m.group(2))),
+)
+
+
+def negate_claim(claim: str) -> str | None:
+    """The claim saying the opposite by the first rule of :data:`_NEGATION_RULES` that fits, or None."""
+    return next((rewritten for rewritten in (rule(claim) for rule in _NEGATION_RULES) if rewritten), None)
+
+
+def contradicting_rewrites(claim: str) -> list[str]:
+    """Every distinct rewrite of the claim that says the opposite: its negation
+    (:func:`negate_claim`) and, unless the claim is negated ("does not reduce" and "does not
+    increase" can both hold), its first direction word turned round and its quantities flipped."""
+    rewrites = (negate_claim(claim),) if is_negated(claim) else (negate_claim(claim), swap_direction(claim), flip_quantities(claim))
+    return [r for r in dict.fromkeys(rewrites) if r is not None and r != claim]
 
 
 # --- training pairs -----------------------------------------------------------------------
@@ -217,10 +261,9 @@ def claim_pairs(claim: SciFactClaim, corpus: Mapping[str, Abstract], hits: Seque
     candidates = [s for d in other_docs if d not in claim.evidence for s in _most_claim_like(claim.claim, corpus[d].sentences, 1)]
     negatives += [TrainingPair(claim.claim, s, NEI) for s in _most_claim_like(claim.claim, candidates, OTHER_NEGATIVES)]
     pairs = gold + negatives
-    negated = negate_claim(claim.claim) if augment else None
-    if negated:
-        pairs += [TrainingPair(negated, p.sentence, _FLIP[p.label], True) for p in gold]
-        pairs += [TrainingPair(negated, p.sentence, NEI, True) for p in negatives[:1]]
+    for rewritten in contradicting_rewrites(claim.claim) if augment else ():
+        pairs += [TrainingPair(rewritten, p.sentence, _FLIP[p.label], True) for p in gold]
+        pairs += [TrainingPair(rewritten, p.sentence, NEI, True) for p in negatives[:1]]
     return pairs
 
 
