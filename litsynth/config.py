@@ -225,6 +225,13 @@ class VerifierSettings(BaseModel):
     source_url: str | None = "https://scifact.s3-us-west-2.amazonaws.com/release/latest/data.tar.gz"
     download_dir: str = "var/data/scifact"
     model_dir: str = "var/models/verifier"
+    shipped_dir: str = "models/verifier"  # versions committed with the project; the best recorded one is used, no training needed
+    # stage 1 (stance pretraining): NLI JSONL files ({premise, hypothesis, label}); None: SciFact only
+    nli_dir: str | None = "../shared/data/nli"
+    nli_test_files: tuple[str, ...] = ("scinli_test.jsonl",)  # measured only, never trained on
+    nli_pairs_per_file: int | None = Field(default=2000, gt=0)  # sampled per training file (None: all)
+    nli_epochs: int = Field(default=2, gt=0)
+    nli_max_file_bytes: int = Field(default=50_000_000, gt=0)
 
 
 class Settings(BaseModel):
