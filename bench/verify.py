@@ -92,10 +92,9 @@ def headline(card: dict) -> dict:
     }
     if stage1:
         for name, metrics in stage1["test_final"].items():
-            baseline, after_stage1 = stage1["test_frozen_embedding_baseline"][name], stage1["test_after_stage1"][name]
+            baseline = stage1["test_frozen_embedding_baseline"][name]
             figures[name] = {
-                "macro_f1": metrics["macro_f1"], "contradiction_recall": metrics["recall"]["contradicted"],
-                "after_stage1_macro_f1": after_stage1["macro_f1"], "after_stage1_contradiction_recall": after_stage1["recall"]["contradicted"],
+                "pairs": metrics["pairs"], "macro_f1": metrics["macro_f1"], "contradiction_recall": metrics["recall"]["contradicted"],
                 "frozen_embedding_baseline_macro_f1": baseline["macro_f1"], "frozen_embedding_baseline_contradiction_recall": baseline["recall"]["contradicted"],
             }
     return figures
@@ -117,6 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--nli-pairs-per-file", type=int, default=None, help="default: settings verifier.nli_pairs_per_file")
     parser.add_argument("--nli-epochs", type=int, default=None, help="default: settings verifier.nli_epochs")
     parser.add_argument("--shipped-dir", type=Path, default=settings.path(settings.verifier.shipped_dir), help="shipped versions, reused when the version matches")
+    parser.add_argument("--cache", type=Path, default=None, help="DuckDB embedding cache of the corpus (default var/cache/verify_embeddings.duckdb)")
     parser.add_argument("--retrain", action="store_true", help="train even if this version exists")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1: leaves a core to other work)")
     args = parser.parse_args(argv)
@@ -134,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
         stance = dataclasses.replace(stance, **{k: v for k, v in (("pairs_per_file", args.nli_pairs_per_file), ("epochs", args.nli_epochs)) if v is not None})
     report = train_verifier(
         scifact / "claims_train.jsonl", scifact / "corpus.jsonl", args.model_dir, recipe, stance,
-        shipped_dir=args.shipped_dir, retrain=args.retrain,
+        shipped_dir=args.shipped_dir, cache_path=args.cache, retrain=args.retrain,
     )
     card = report.card
     choice = choose_verifier(args.model_dir, default_encoder(), args.shipped_dir)

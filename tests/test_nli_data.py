@@ -42,7 +42,7 @@ def test_the_configured_stage_reads_the_shared_folder_and_never_trains_on_the_te
     assert {p.source for p in pairs.train} == {p.source for p in pairs.held_out} == set(NLI_FILES) - {"scinli_test.jsonl"}
     assert not {(p.source, p.line) for p in pairs.train} & {(p.source, p.line) for p in pairs.held_out}
     assert all(n <= stage.pairs_per_file for n in Counter(p.source for p in pairs.train + pairs.held_out).values())
-    assert len(pairs.test["scinli_test.jsonl"]) == 4000 and sorted(pairs.files_sha256) == NLI_FILES
+    assert len(pairs.test["scinli_test.jsonl"]) == stage.test_pairs_per_file == 1000 and sorted(pairs.files_sha256) == NLI_FILES
     assert configured_stage(Settings(project_root=project_root(), verifier={"nli_dir": None})) is None
 
 

@@ -32,6 +32,7 @@ class StanceStage:
     pairs_per_file: int | None  # sampled from each training file (None: all)
     epochs: int
     test_files: tuple[str, ...] = ("scinli_test.jsonl",)  # measured only, never trained on
+    test_pairs_per_file: int | None = None  # sampled from each test file (None: all)
     max_bytes: int = 50_000_000  # per file, checked before reading
     patience: int = 1
     holdout_fraction: float = 0.05  # of each training file, for picking the epoch
@@ -44,7 +45,7 @@ class StanceStage:
         return {
             "pairs_per_file": self.pairs_per_file, "epochs": self.epochs, "patience": self.patience,
             "holdout_fraction": self.holdout_fraction, "learning_rate": self.learning_rate,
-            "backbone_learning_rate": self.backbone_learning_rate, "test_files": list(self.test_files), "max_steps": self.max_steps,
+            "backbone_learning_rate": self.backbone_learning_rate, "test_files": list(self.test_files), "test_pairs_per_file": self.test_pairs_per_file, "max_steps": self.max_steps,
         }
 
 
@@ -55,7 +56,7 @@ def configured_stage(settings: Settings) -> StanceStage | None:
         return None
     return StanceStage(
         settings.path(verifier.nli_dir), verifier.nli_pairs_per_file, verifier.nli_epochs,
-        test_files=tuple(verifier.nli_test_files), max_bytes=verifier.nli_max_file_bytes,
+        test_files=tuple(verifier.nli_test_files), test_pairs_per_file=verifier.nli_test_pairs_per_file, max_bytes=verifier.nli_max_file_bytes,
     )
 
 
@@ -81,7 +82,7 @@ def stance_pairs(stage: StanceStage) -> StancePairs:
         train += [p for p in chosen if not is_held_out(p, stage.holdout_fraction)]
         held_out += [p for p in chosen if is_held_out(p, stage.holdout_fraction)]
     return StancePairs(
-        train, held_out, {name: by_file[name] for name in stage.test_files},
+        train, held_out, {name: sample(by_file[name], stage.test_pairs_per_file) for name in stage.test_files},
         {path.name: sha256_hex(path.read_bytes()) for path in sorted(Path(stage.folder).glob("*.jsonl"))},
     )
 

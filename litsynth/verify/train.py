@@ -1,56 +1,18 @@
-"""Train the verifier: a cross-encoder from MiniLM's upper layers, 3-way per sentence.
+"""Train the verifier: a cross-encoder from the backbone's upper layers, 3-way per sentence, in two stages.
 
-Model (:func:`build_cross_encoder`): the packaged all-MiniLM-L6-v2's lower
-``FROZEN_LAYERS`` layers run once per text (frozen, cached by :class:`TokenEncoder`); its upper
-layers, copied and fine-tuned, read the claim's and the evidence sentence's cached states side by
-side, so claim tokens attend to sentence tokens with pretrained attention, and a linear layer
-classifies supported / contradicted / not enough evidence next to a few pair features (cosine,
-negation, direction and numeric cues).
-Why not the whole backbone: measured here, a full MiniLM cross-encoder fine-tune on one shared
-core ran at ~4 s per 16 pairs and after 100 steps (7.6 min) still sat at chance loss; the probe in
-DESIGN.md saw the same at 2 epochs. Why not a head over frozen last-layer states (recipes 5-6):
-it separated the stances little (ROC AUC 0.685 on the validation claims' gold rationale pairs,
-against 0.758 for this model as trained by ``bench/verify.py``). With the lower layers cached,
-an epoch over the upper ones takes about two minutes on two cores.
-The abstract-level label is read off the best sentences (:class:`TrainedVerifier`), which
-also yields rationale sentences.
+- model (:func:`build_cross_encoder`): the packaged all-MiniLM-L6-v2's lower layers run once
+  per text (frozen, cached); its upper layers, copied and trained, read claim and sentence side
+  by side; a linear layer classifies supported / contradicted / not enough evidence.
+- stage 1 (:mod:`litsynth.verify.stance_pretraining`, when configured): stance from NLI pairs.
+- stage 2: SciFact training claims: gold rationale sentences, hard NEI negatives from gold and
+  retrieved abstracts, and contradiction rewrites of the claims (:func:`contradicting_rewrites`).
+- splits: validation claims (hash of the claim id) only score the result; development claims
+  (an independent hash of the training claims) pick the epoch, the temperature and the
+  rationale weight; the evidence selector and the stance prior come from the training claims.
+- a version is the content hash of the data files, the backbone weights and the recipe, so
+  the same inputs give the same version, reused (here or shipped) unless ``retrain=True``.
 
-Recipe (choices follow the lessons of the verifier probe in DESIGN.md):
-
-- split: validation claims are a hash of the claim id (:func:`is_validation`); they are never
-  trained on and only score the result (metrics, calibration error). A development split
-  (an independent hash, 15 % of the training claims) is held out of the head's training: it
-  picks the epoch (early stopping on its NLL; the model overfits within a few epochs) and the
-  temperature.
-- pairs per training claim: every gold rationale sentence with its label (SUPPORT/CONTRADICT);
-  NEI from the most claim-like non-rationale sentences of gold abstracts and from abstracts the
-  retriever returns (or the claim cites) that are not evidence: the hard negatives the verifier
-  meets at inference.
-- contradiction augmentation: :func:`negate_claim` rewrites a claim to say the opposite
-  (drop a negation, swap a direction word, or insert one); the rewritten claim gets the flipped
-  label against the same rationale and NEI against a non-evidence sentence, so the model
-  learns stance rather than "negation word means contradiction".
-- class balance: cross-entropy weighted by inverse class frequency; the stance prior is then
-  restored by a prior shift (:func:`stance_prior_share`) from the training claims' labels.
-- optimisation: AdamW, the pretrained upper layers at a small learning rate and the new
-  classifier at a large one; mini-batches of pairs of similar length (little padding).
-- calibration: one temperature fitted by NLL on the development pairs; ECE and NLL before and
-  after are measured on the validation pairs.
-- rationale sentences: ranked by the head's P(evidence) plus a weight times the backbone's
-  claim-sentence cosine (:func:`rationale_scores`); the weight is the one that puts a gold
-  rationale first on the most development claims' evidence abstracts (in version
-  16010ae904799f21: the head alone on 36 % of them, the sum with weight 4 on 68 %).
-- evidence selector (:class:`EvidenceSelector`, the trivial baseline's lesson: label few
-  abstracts): a logistic regression (standardised features) on the *training* claims' retrieved
-  abstracts (is it a gold evidence abstract?) over retrieval cosine, fused rank, lexical match,
-  best-sentence cosine, the hit's cosine and BM25 score relative to the claim's other hits, and
-  the IDF-weighted share of the claim's terms in the abstract and its best sentence; its
-  threshold maximises abstract-level evidence F1 on out-of-fold probabilities (5 folds by
-  claim). Nothing about it is tuned on the validation claims, which only score the result.
-
-A version is the content hash of the data files, the backbone weights and the
-hyper-parameters: retraining with the same inputs gives the same version folder, which is
-reused unless ``retrain=True``.
+Why each choice, and what the earlier recipes measured: ``bench/EXPERIMENTS.md``.
 """
 
 from __future__ import annotations
@@ -593,8 +555,8 @@ class Recipe:
     backbone: str = "minilm-l6"
     seed: int = 13
     validation_fraction: float = 0.2
-    epochs: int = 8
-    patience: int = 3
+    epochs: int = 3  # recipe 9 kept epoch 2 (seed 13) and 4 (seed 14) of up to 8; stage 1 starts it nearer
+    patience: int = 2
     development_fraction: float = 0.15
     batch_size: int = 32
     learning_rate: float = 1e-3
@@ -664,7 +626,6 @@ def train_verifier(
     if stance_data is not None:
         stage_started = time.monotonic()
         stages["stage1"] = pretrain_stance(head, token_encoder, stance_data, stance, seed=recipe.seed, batch_size=recipe.batch_size, weight_decay=recipe.weight_decay)
-        stages["stage1"]["test_after_stage1"] = stance_test_metrics(head, token_encoder, stance_data.test)
         stages["stage1"]["seconds_with_encoding"] = time.monotonic() - stage_started
 
     stage_started = time.monotonic()
