@@ -304,6 +304,25 @@ def test_early_stopping_keeps_the_best_development_epoch():
     assert negative_log_likelihood(softmax(head_logits(head, development)), development_labels) == pytest.approx(min(nll), abs=1e-6)
 
 
+def test_training_epochs_and_scoring_log_progress(caplog):
+    """Each epoch and each scoring loop over many pairs logs done/total, rate and elapsed on litsynth.progress."""
+    import logging
+
+    from litsynth.verify.train import fine_tune
+
+    rng = np.random.default_rng(0)
+    train = _random_inputs(rng, 64)
+    head = build_cross_encoder(_tiny_backbone(), frozen_layers=1, seed=0)
+    options = {"seed": 0, "learning_rate": 0.01, "backbone_learning_rate": 0.01, "weight_decay": 0.0, "epochs": 2, "patience": 5, "batch_size": 16, "max_steps": None}
+    with caplog.at_level(logging.INFO, logger="litsynth.progress"):
+        fine_tune(head, train, rng.integers(0, 3, 64), options, (train, rng.integers(0, 3, 64)), what="stage 9")
+        head_logits(head, _random_inputs(rng, 300))
+    lines = [r.getMessage() for r in caplog.records if r.name == "litsynth.progress"]
+    for epoch in (1, 2):
+        assert any(line.startswith(f"stage 9, epoch {epoch}/2: 4/4 batches (100 %), ") and "batches/s, elapsed" in line for line in lines), lines
+    assert any(line.startswith("scoring pairs (cross-encoder): 300/300 pairs (100 %)") for line in lines), lines
+
+
 def test_cross_encoder_logits_do_not_depend_on_batch_padding():
     """A pair scored alone and beside longer pairs (padded) gets the same logits: the mask
     keeps padding out of attention and pooling."""

@@ -160,7 +160,11 @@ def corpus_retriever(corpus: Mapping[str, Abstract], encoder: Encoder, cache_pat
 
 def retrieve(claims: Sequence[SciFactClaim], retriever: EvidenceRetriever, k: int) -> dict[int, list[Hit]]:
     """Top-k abstracts per claim; SciFact claims come from papers outside the corpus."""
-    return {c.id: retriever.search(c.claim, exclude_paper_id=None, k=k) for c in claims}
+    progress, hits = Progress("retrieving evidence abstracts", len(claims), unit="claims"), {}
+    for claim in claims:
+        hits[claim.id] = retriever.search(claim.claim, exclude_paper_id=None, k=k)
+        progress.update(advance=1)
+    return hits
 
 
 def verify_hits(

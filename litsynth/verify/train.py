@@ -393,6 +393,7 @@ def _validate(claims, corpus, hits, verifier) -> tuple[Gate, dict]:
 def selector_rows(claims: Sequence[SciFactClaim], corpus: Mapping[str, Abstract], hits: Mapping[int, list[Hit]], token_encoder: TokenEncoder):
     """(features, is gold evidence, claim id) per retrieved (claim, abstract)."""
     features, gold, groups = [], [], []
+    progress = Progress("evidence-selector features", len(claims), unit="claims")
     for claim in claims:
         claim_vector = token_encoder.embed([claim.claim])[0]
         for hit, signal in zip(hits[claim.id], RetrievalSignal.from_hits(hits[claim.id])):
@@ -401,6 +402,7 @@ def selector_rows(claims: Sequence[SciFactClaim], corpus: Mapping[str, Abstract]
             features.append(EvidenceSelector.features(signal, best))
             gold.append(hit.passage.paper_id in claim.evidence)
             groups.append(claim.id)
+        progress.update(advance=1)
     return np.array(features, dtype=np.float64), np.array(gold, dtype=bool), np.array(groups)
 
 
