@@ -16,8 +16,9 @@ Both verifiers work per evidence *sentence* and then decide for the passage:
 constants below). :class:`TrainedVerifier` is a cross-encoder made of MiniLM's upper layers,
 fine-tuned over the cached states of its frozen lower layers (stance and rationale sentences,
 temperature-scaled), plus the evidence selector, both trained by :mod:`litsynth.verify.train`;
-it is loaded from safetensors and JSON only (no pickle). :func:`choose_verifier` uses it only
-when its recorded validation F1 beats the baseline's.
+it is loaded from safetensors (half precision, checked against the card's sha256) and JSON only
+(no pickle). :func:`choose_verifier` takes the best version trained here or shipped with the
+project (``models/verifier/``), and only when its recorded validation F1 beats the baseline's.
 """
 
 from __future__ import annotations
