@@ -22,13 +22,15 @@ GROUP = "verification"
     kinds={"pytorch", "safetensors"},
     description=(
         "A 3-way claim verifier (supports / contradicts / not enough evidence): the packaged MiniLM's upper layers "
-        "fine-tuned as a cross-encoder on SciFact-format claims, calibrated by temperature scaling on held-out claims, "
-        "scored on a validation split never trained on, versioned under var/."
+        "pretrained on NLI stance (stage 1), fine-tuned as a cross-encoder on SciFact-format claims (stage 2), calibrated by "
+        "temperature scaling on held-out claims, scored on a validation split never trained on, versioned under var/; "
+        "a version shipped in models/verifier/ with the same inputs is reused, not retrained."
     ),
 )
 def verifier_model(context: AssetExecutionContext, project: Project) -> MaterializeResult:
     from litsynth.verify.scifact_source import locate_training_data
-    from litsynth.verify.train import train_verifier
+    from litsynth.verify.stance_pretraining import configured_stage
+    from litsynth.verify.train import Recipe, train_verifier
 
     settings = project.settings()
     if not settings.verifier.train:
@@ -39,7 +41,14 @@ def verifier_model(context: AssetExecutionContext, project: Project) -> Material
         context.log.warning(f"{data.origin}; verifications use the transparent baseline")
         return MaterializeResult(metadata={"status": "no training data: verifications use the baseline", "training_data": data.origin})
     context.log.info(f"verifier training data: {data.origin}")
-    report = train_verifier(data.claims, data.corpus, settings.path(verifier.model_dir), backbone=verifier.backbone)
+    stance = configured_stage(settings)
+    if stance is not None and not stance.folder.is_dir():
+        context.log.warning(f"NLI folder {stance.folder} not found: training without stage 1 (stance pretraining); set nli_dir to it")
+        stance = None
+    report = train_verifier(
+        data.claims, data.corpus, settings.path(verifier.model_dir), Recipe(backbone=verifier.backbone), stance,
+        shipped_dir=settings.path(verifier.shipped_dir),
+    )
     card = report.card
     validation = card.get("validation", {})
     return MaterializeResult(
@@ -54,6 +63,7 @@ def verifier_model(context: AssetExecutionContext, project: Project) -> Material
             "stance": MetadataValue.json(card.get("stance", {})),
             "cross_encoder": MetadataValue.json(card.get("cross_encoder", {})),
             "best_epoch": card.get("training", {}).get("best_epoch"),
+            "stage1": MetadataValue.json({k: v for k, v in (card.get("stage1") or {}).items() if k != "development_nll_by_epoch"}),
             "split": MetadataValue.json({k: v for k, v in card.get("split", {}).items() if not k.endswith("_claim_ids")}),
         }
     )

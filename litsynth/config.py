@@ -415,6 +415,15 @@ class VerifierSettings(BaseModel):
     source_url: str | None = "https://scifact.s3-us-west-2.amazonaws.com/release/latest/data.tar.gz"
     download_dir: str = "var/data/scifact"
     model_dir: str = "var/models/verifier"
+    shipped_dir: str = "models/verifier"  # versions committed with the project; the best recorded one is used, no training needed
+    # stage 1 (stance pretraining): NLI JSONL files ({premise, hypothesis, label}); None: SciFact only
+    nli_dir: str | None = "../shared/data/nli"
+    nli_test_files: tuple[str, ...] = ("scinli_test.jsonl",)  # measured only, never trained on
+    nli_test_pairs_per_file: int | None = Field(default=1000, gt=0)  # a fixed hashed sample of each (None: all)
+    # stage-1 size from measurements on 2 shared cores (bench/EXPERIMENTS.md, recipe 10): the whole recipe within ~30 min
+    nli_pairs_per_file: int | None = Field(default=300, gt=0)  # sampled per training file (None: all)
+    nli_epochs: int = Field(default=1, gt=0)
+    nli_max_file_bytes: int = Field(default=50_000_000, gt=0)
 
 
 class Settings(BaseModel):

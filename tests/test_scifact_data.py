@@ -83,6 +83,32 @@ GOOD = {"id": 7, "claim": "Aspirin lowers mortality.", "evidence": {"11": [{"sen
 
 
 @pytest.mark.parametrize(
+    ("spelling", "label"),
+    [(s, SUPPORTED) for s in ("SUPPORT", "supports", "Supported")]
+    + [(s, CONTRADICTED) for s in ("CONTRADICT", "contradicts", "CONTRADICTED", "refute", "REFUTES", "Refuted")],
+)
+def test_stance_labels_read_as_datasets_spell_them(tmp_path, spelling, label):
+    """Official and Hugging Face layouts, any case: the same gold label for training and eval verify."""
+    official = {**GOOD, "evidence": {"11": [{"sentences": [0], "label": spelling}]}}
+    flat = {"id": 7, "claim": GOOD["claim"], "evidence_doc_id": 11, "evidence_label": spelling, "evidence_sentences": [0]}
+    for row in (official, flat):
+        (claim,) = load_claims(_write_jsonl(tmp_path / "claims.jsonl", [row]))
+        assert claim.gold_label("11") == label
+
+
+@pytest.mark.parametrize("spelling", ["NEI", "nei", "NOT_ENOUGH_INFO", "not enough info", "Not Enough Info", "NOT_ENOUGH_EVIDENCE", "not-enough-evidence"])
+def test_no_evidence_labels_read_as_datasets_spell_them(tmp_path, spelling):
+    """A claim-level no-evidence label (early release) and an evidence-less Hugging Face line: no gold evidence."""
+    early = {"id": 7, "claim": GOOD["claim"], "label": spelling, "evidence": {}, "cited_doc_ids": [11]}
+    flat = {"id": 8, "claim": "Statins cure colds.", "evidence_doc_id": "", "evidence_label": spelling, "evidence_sentences": []}
+    claims = load_claims(_write_jsonl(tmp_path / "claims.jsonl", [early, flat]))
+    assert [c.evidence for c in claims] == [{}, {}]
+    inside = {**GOOD, "evidence": {"11": [{"sentences": [0], "label": spelling}]}}  # no evidence inside an evidence entry
+    with pytest.raises(DataFormatError, match="says no evidence inside an evidence entry"):
+        load_claims(_write_jsonl(tmp_path / "inside.jsonl", [inside]))
+
+
+@pytest.mark.parametrize(
     ("line", "message"),
     [
         ("{not json", r"line 2: not valid JSON .*Fix: one JSON object per line"),
@@ -91,7 +117,7 @@ GOOD = {"id": 7, "claim": "Aspirin lowers mortality.", "evidence": {"11": [{"sen
         (json.dumps({"id": "eight", "claim": "x"}), r"line 2: field 'id' must be an integer claim id"),
         (json.dumps({"id": True, "claim": "x"}), r"line 2: field 'id' must be a int or str, but is a bool"),
         (json.dumps({"id": 8, "claim": "  "}), r"line 2: field 'claim' is empty"),
-        (json.dumps({**GOOD, "id": 8, "evidence": {"11": [{"sentences": [0], "label": "MAYBE"}]}}), r"line 2: field 'evidence.11\[0\].label' is 'MAYBE'. Fix: use one of .*SUPPORT"),
+        (json.dumps({**GOOD, "id": 8, "evidence": {"11": [{"sentences": [0], "label": "MAYBE"}]}}), r"line 2: field 'evidence.11\[0\].label' is 'MAYBE'. Fix: use one of .*SUPPORT.*REFUTE.*NOT_ENOUGH_INFO.*\(any case\)"),
         (json.dumps({**GOOD, "id": 8, "evidence": {"11": [{"sentences": "0", "label": "SUPPORT"}]}}), r"'evidence.11\[0\].sentences' must be a list of sentence numbers"),
         (json.dumps({**GOOD, "id": 8, "evidence": {"11": [{"sentences": [-1], "label": "SUPPORT"}]}}), r"sentence numbers \(integers from 0\)"),
         (json.dumps({**GOOD, "id": 8, "evidence": ["11"]}), r"field 'evidence' must be an object"),

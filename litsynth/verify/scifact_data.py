@@ -30,12 +30,13 @@ from litsynth.text import split_sentences
 from litsynth.verify.verifiers import CONTRADICTED, SUPPORTED, Label
 
 SEPARATOR = "\n\n"  # between abstract sentences: a blank line always ends a sentence (litsynth.text)
-# Gold labels as the SciFact releases (and FEVER-style exports) spell them; None: no evidence.
+# Gold labels as SciFact-format files spell them (SciFact releases, FEVER-style exports), compared
+# after :func:`canonical_label` (any case; spaces, hyphens and underscores alike); None: no evidence.
 GOLD_LABELS: dict[str, Label | None] = {
     "SUPPORT": SUPPORTED, "SUPPORTS": SUPPORTED, "SUPPORTED": SUPPORTED,
     "CONTRADICT": CONTRADICTED, "CONTRADICTS": CONTRADICTED, "CONTRADICTED": CONTRADICTED,
-    "REFUTES": CONTRADICTED, "REFUTED": CONTRADICTED,
-    "NOT_ENOUGH_INFO": None, "NOT ENOUGH INFO": None, "NEI": None, "": None,
+    "REFUTE": CONTRADICTED, "REFUTES": CONTRADICTED, "REFUTED": CONTRADICTED,
+    "NEI": None, "NOT_ENOUGH_INFO": None, "NOT_ENOUGH_EVIDENCE": None, "": None,
 }
 CLAIMS_FILE = "a SciFact claims JSONL (id, claim, evidence, cited_doc_ids)"
 CORPUS_FILE = "a SciFact corpus JSONL (doc_id, title, abstract sentences) or a BEIR corpus.jsonl"
@@ -97,11 +98,16 @@ def _claim_id(path: Path, number: int, record: dict) -> int:
         raise DataFormatError(f"{path}: line {number}: field 'id' must be an integer claim id, but is {value!r}") from None
 
 
+def canonical_label(value: str) -> str:
+    """"not enough info", "Not-Enough-Info" and "NOT_ENOUGH_INFO" alike: upper case, one underscore between words."""
+    return "_".join(value.replace("-", " ").replace("_", " ").upper().split())
+
+
 def _label(path: Path, number: int, value: object, field: str) -> Label | None:
-    if not isinstance(value, str) or value.strip().upper() not in GOLD_LABELS:
-        accepted = ", ".join(sorted(k for k in GOLD_LABELS if k))
-        raise DataFormatError(f"{path}: line {number}: field {field!r} is {value!r}. Fix: use one of {accepted}")
-    return GOLD_LABELS[value.strip().upper()]
+    if not isinstance(value, str) or canonical_label(value) not in GOLD_LABELS:
+        accepted = ", ".join(k for k in GOLD_LABELS if k)
+        raise DataFormatError(f"{path}: line {number}: field {field!r} is {value!r}. Fix: use one of {accepted} (any case)")
+    return GOLD_LABELS[canonical_label(value)]
 
 
 def _sentence_numbers(path: Path, number: int, value: object, field: str) -> frozenset[int]:

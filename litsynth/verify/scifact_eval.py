@@ -32,6 +32,7 @@ from litsynth.config import Settings, project_root
 from litsynth.embeddings import Encoder, embed_cached
 from litsynth.ids import sha256_hex
 from litsynth.models.text_encoder import load_text_encoder
+from litsynth.progress import Progress
 from litsynth.verify.evidence import EvidenceRetriever, Hit, Passage
 from litsynth.verify.scifact_data import Abstract, SciFactClaim, check_claims_against_corpus, load_claims, load_corpus
 from litsynth.verify.verifiers import CONTRADICTED, LABELS, NEI, SUPPORTED, Gate, Label, RetrievalSignal, Verdict, Verifier
@@ -151,7 +152,7 @@ def corpus_retriever(corpus: Mapping[str, Abstract], encoder: Encoder, cache_pat
     con = duckdb.connect(str(path))
     try:
         apply_schema(con)  # the warehouse schema; only its embedding_cache table is used here
-        vectors, _ = embed_cached(con, encoder, [p.text for p in passages])
+        vectors, _ = embed_cached(con, encoder, [p.text for p in passages], progress=Progress("embedding the claim corpus", len(passages), unit="abstracts").callback())
     finally:
         con.close()
     return EvidenceRetriever(passages, encoder, passage_vectors=vectors)
@@ -159,7 +160,11 @@ def corpus_retriever(corpus: Mapping[str, Abstract], encoder: Encoder, cache_pat
 
 def retrieve(claims: Sequence[SciFactClaim], retriever: EvidenceRetriever, k: int) -> dict[int, list[Hit]]:
     """Top-k abstracts per claim; SciFact claims come from papers outside the corpus."""
-    return {c.id: retriever.search(c.claim, exclude_paper_id=None, k=k) for c in claims}
+    progress, hits = Progress("retrieving evidence abstracts", len(claims), unit="claims"), {}
+    for claim in claims:
+        hits[claim.id] = retriever.search(claim.claim, exclude_paper_id=None, k=k)
+        progress.update(advance=1)
+    return hits
 
 
 def verify_hits(

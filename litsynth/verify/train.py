@@ -1,56 +1,18 @@
-"""Train the verifier: a cross-encoder from MiniLM's upper layers, 3-way per sentence.
+"""Train the verifier: a cross-encoder from the backbone's upper layers, 3-way per sentence, in two stages.
 
-Model (:func:`build_cross_encoder`): the packaged all-MiniLM-L6-v2's lower
-``FROZEN_LAYERS`` layers run once per text (frozen, cached by :class:`TokenEncoder`); its upper
-layers, copied and fine-tuned, read the claim's and the evidence sentence's cached states side by
-side, so claim tokens attend to sentence tokens with pretrained attention, and a linear layer
-classifies supported / contradicted / not enough evidence next to a few pair features (cosine,
-negation, direction and numeric cues).
-Why not the whole backbone: measured here, a full MiniLM cross-encoder fine-tune on one shared
-core ran at ~4 s per 16 pairs and after 100 steps (7.6 min) still sat at chance loss; the probe in
-DESIGN.md saw the same at 2 epochs. Why not a head over frozen last-layer states (recipes 5-6):
-it separated the stances little (ROC AUC 0.685 on the validation claims' gold rationale pairs,
-against 0.758 for this model as trained by ``bench/verify.py``). With the lower layers cached,
-an epoch over the upper ones takes about two minutes on two cores.
-The abstract-level label is read off the best sentences (:class:`TrainedVerifier`), which
-also yields rationale sentences.
+- model (:func:`build_cross_encoder`): the packaged all-MiniLM-L6-v2's lower layers run once
+  per text (frozen, cached); its upper layers, copied and trained, read claim and sentence side
+  by side; a linear layer classifies supported / contradicted / not enough evidence.
+- stage 1 (:mod:`litsynth.verify.stance_pretraining`, when configured): stance from NLI pairs.
+- stage 2: SciFact training claims: gold rationale sentences, hard NEI negatives from gold and
+  retrieved abstracts, and contradiction rewrites of the claims (:func:`contradicting_rewrites`).
+- splits: validation claims (hash of the claim id) only score the result; development claims
+  (an independent hash of the training claims) pick the epoch, the temperature and the
+  rationale weight; the evidence selector and the stance prior come from the training claims.
+- a version is the content hash of the data files, the backbone weights and the recipe, so
+  the same inputs give the same version, reused (here or shipped) unless ``retrain=True``.
 
-Recipe (choices follow the lessons of the verifier probe in DESIGN.md):
-
-- split: validation claims are a hash of the claim id (:func:`is_validation`); they are never
-  trained on and only score the result (metrics, calibration error). A development split
-  (an independent hash, 15 % of the training claims) is held out of the head's training: it
-  picks the epoch (early stopping on its NLL; the model overfits within a few epochs) and the
-  temperature.
-- pairs per training claim: every gold rationale sentence with its label (SUPPORT/CONTRADICT);
-  NEI from the most claim-like non-rationale sentences of gold abstracts and from abstracts the
-  retriever returns (or the claim cites) that are not evidence: the hard negatives the verifier
-  meets at inference.
-- contradiction augmentation: :func:`negate_claim` rewrites a claim to say the opposite
-  (drop a negation, swap a direction word, or insert one); the rewritten claim gets the flipped
-  label against the same rationale and NEI against a non-evidence sentence, so the model
-  learns stance rather than "negation word means contradiction".
-- class balance: cross-entropy weighted by inverse class frequency; the stance prior is then
-  restored by a prior shift (:func:`stance_prior_share`) from the training claims' labels.
-- optimisation: AdamW, the pretrained upper layers at a small learning rate and the new
-  classifier at a large one; mini-batches of pairs of similar length (little padding).
-- calibration: one temperature fitted by NLL on the development pairs; ECE and NLL before and
-  after are measured on the validation pairs.
-- rationale sentences: ranked by the head's P(evidence) plus a weight times the backbone's
-  claim-sentence cosine (:func:`rationale_scores`); the weight is the one that puts a gold
-  rationale first on the most development claims' evidence abstracts (in version
-  16010ae904799f21: the head alone on 36 % of them, the sum with weight 4 on 68 %).
-- evidence selector (:class:`EvidenceSelector`, the trivial baseline's lesson: label few
-  abstracts): a logistic regression (standardised features) on the *training* claims' retrieved
-  abstracts (is it a gold evidence abstract?) over retrieval cosine, fused rank, lexical match,
-  best-sentence cosine, the hit's cosine and BM25 score relative to the claim's other hits, and
-  the IDF-weighted share of the claim's terms in the abstract and its best sentence; its
-  threshold maximises abstract-level evidence F1 on out-of-fold probabilities (5 folds by
-  claim). Nothing about it is tuned on the validation claims, which only score the result.
-
-A version is the content hash of the data files, the backbone weights and the
-hyper-parameters: retraining with the same inputs gives the same version folder, which is
-reused unless ``retrain=True``.
+Why each choice, and what the earlier recipes measured: ``bench/EXPERIMENTS.md``.
 """
 
 from __future__ import annotations
@@ -62,7 +24,7 @@ import re
 import shutil
 import time
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -71,14 +33,17 @@ import numpy as np
 from litsynth.claims import lexical_relevance
 from litsynth.datafiles import DataFormatError
 from litsynth.ids import content_id, sha256_hex
-from litsynth.verify.evidence import DIRECTION_PAIRS, Hit
+from litsynth.progress import Progress, heartbeat
+from litsynth.verify.evidence import DIRECTION_PAIRS, Hit, is_negated
 from litsynth.verify.scifact_data import Abstract, SciFactClaim
+from litsynth.verify.stance_pretraining import StancePairs, StanceStage, frozen_embedding_baseline, label_array, stance_pairs
 from litsynth.verify.scifact_eval import (
     corpus_retriever,
     cross_fitted,
     default_encoder,
     label_only_interval,
     load_labelled,
+    Scored,
     retrieval_recall,
     retrieve,
     score_predictions,
@@ -116,7 +81,7 @@ from litsynth.verify.verifiers import (
 
 log = logging.getLogger(__name__)
 
-RECIPE = 9  # bump when pair building or the model changes, so old versions are not reused
+RECIPE = 10  # bump when pair building or the model changes, so old versions are not reused
 NEGATIVE_DOCS = 5  # retrieved abstracts per training claim searched for NEI sentences
 GOLD_DOC_NEGATIVES = 2  # non-rationale sentences per gold abstract
 OTHER_NEGATIVES = 3  # sentences from non-evidence abstracts per claim
@@ -138,8 +103,19 @@ _VERB = re.compile(
     r"maintain|restor|exacerbat|ameliorat|rescu|respond|improv|correspond|occur|associat|influenc)\w{0,2}?)"
     r"(?<!or)(?<!er)(?<!ion)(?<!ment)(?<!ing)(es|s)\b"
 )
-_SWAPS = {a: b for up, down in DIRECTION_PAIRS for a, b in ((up, down), (down, up))}
+# Comparison verbs and adjectives of results sections, beyond the evidence cues' direction words;
+# later pairs win where a word has two opposites ("improves" -> "degrades", not "worsens").
+COMPARISON_PAIRS = (
+    ("outperforms", "underperforms"), ("outperform", "underperform"), ("outperformed", "underperformed"),
+    ("improves", "degrades"), ("improve", "degrade"), ("improved", "degraded"), ("better", "worse"),
+    ("superior", "inferior"), ("best", "worst"), ("faster", "slower"), ("rises", "falls"), ("rose", "fell"),
+    ("beneficial", "harmful"), ("benefits", "harms"), ("strengthens", "weakens"), ("stronger", "weaker"),
+)
+_SWAPS = {a: b for up, down in (*DIRECTION_PAIRS, *COMPARISON_PAIRS) for a, b in ((up, down), (down, up))}
 _SWAP = re.compile(r"\b(" + "|".join(sorted(map(re.escape, _SWAPS), key=len, reverse=True)) + r")\b", re.IGNORECASE)
+_NUMBER = r"[-+]?\d+(?:[.,]\d+)?"
+# "from 23.8 to 24.3", "23.8 % vs. 24.3 %", "12 versus 15": two quantities whose order carries the claim.
+_QUANTITIES = re.compile(rf"\b(from\s+)({_NUMBER})(\s*%?\s+to\s+)({_NUMBER})|(?<![\w.])({_NUMBER})(\s*%?\s+(?:vs\.?|versus)\s+)({_NUMBER})(?![\w.])", re.IGNORECASE)
 
 
 def _same_case(word: str, like: str) -> str:
@@ -161,26 +137,59 @@ def _negate_have(m: re.Match) -> str:
     return _same_case("does" if m.group(1).lower() == "has" else "do", m.group(1)) + " not have" + following
 
 
-def negate_claim(claim: str) -> str | None:
-    """The claim saying the opposite, or None when no rule applies. Rules, first that fits:
-    drop a negation ("does not X" -> "does X", "no effect" -> "an effect", "lacks" -> "has"),
-    swap the first direction word ("increases" -> "decreases"), negate the first auxiliary
-    ("is" -> "is not", "has" -> "does not have") or a listed verb ("regulates" -> "does not
-    regulate")."""
-    for pattern, replace in (
-        (_AUX_NOT, lambda m: m.group(1)),
-        (_CANNOT, lambda m: _same_case("can", m.group(0))),
-        (_NO, lambda m: _same_case("an" if m.group(1).lower() in "aeiou" else "a", m.group(0)) + " " + m.group(1)),
-        (_LACK, lambda m: _same_case("has" if m.group(1).lower() == "lacks" else "have", m.group(1))),
-        (_SWAP, lambda m: _same_case(_SWAPS[m.group(1).lower()], m.group(1))),
-        (_AUX, lambda m: m.group(1) + " not"),
-        (_HAS, _negate_have),
-        (_VERB, lambda m: "does not " + _base_form(m.group(1), m.group(2))),
-    ):
+def _substitution(pattern: re.Pattern, replace: Callable[[re.Match], str]) -> Callable[[str], str | None]:
+    """A rewrite rule: the claim with ``pattern``'s first match replaced, or None without a match."""
+    def rule(claim: str) -> str | None:
         rewritten, n = pattern.subn(replace, claim, count=1)
-        if n:
-            return rewritten
-    return None
+        return rewritten if n else None
+
+    return rule
+
+
+swap_direction = _substitution(_SWAP, lambda m: _same_case(_SWAPS[m.group(1).lower()], m.group(1)))
+swap_direction.__doc__ = """The first direction or comparison word turned round ("improves" -> "degrades",
+"outperforms" -> "underperforms", "increases" -> "reduces"), or None."""
+
+
+def flip_quantities(claim: str) -> str | None:
+    """The first ordered pair of quantities swapped ("from 23.8 to 24.3" -> "from 24.3 to 23.8",
+    "70% vs 80%" -> "80% vs 70%"), or None; equal quantities flip to nothing."""
+    match = _QUANTITIES.search(claim)
+    if match is None or len({g for g in match.group(2, 4, 5, 7) if g is not None}) < 2:
+        return None
+    if match.group(1) is not None:
+        swapped = match.group(1) + match.group(4) + match.group(3) + match.group(2)
+    else:
+        swapped = match.group(7) + match.group(6) + match.group(5)
+    return claim[: match.start()] + swapped + claim[match.end() :]
+
+
+# negate_claim's rules, first that fits: drop a negation ("does not X" -> "does X", "no effect"
+# -> "an effect", "lacks" -> "has"), turn the first direction word round, negate the first
+# auxiliary ("is" -> "is not", "has" -> "does not have") or a listed verb ("regulates" -> "does not regulate").
+_NEGATION_RULES = (
+    _substitution(_AUX_NOT, lambda m: m.group(1)),
+    _substitution(_CANNOT, lambda m: _same_case("can", m.group(0))),
+    _substitution(_NO, lambda m: _same_case("an" if m.group(1).lower() in "aeiou" else "a", m.group(0)) + " " + m.group(1)),
+    _substitution(_LACK, lambda m: _same_case("has" if m.group(1).lower() == "lacks" else "have", m.group(1))),
+    swap_direction,
+    _substitution(_AUX, lambda m: m.group(1) + " not"),
+    _substitution(_HAS, _negate_have),
+    _substitution(_VERB, lambda m: "does not " + _base_form(m.group(1), m.group(2))),
+)
+
+
+def negate_claim(claim: str) -> str | None:
+    """The claim saying the opposite by the first rule of :data:`_NEGATION_RULES` that fits, or None."""
+    return next((rewritten for rewritten in (rule(claim) for rule in _NEGATION_RULES) if rewritten), None)
+
+
+def contradicting_rewrites(claim: str) -> list[str]:
+    """Every distinct rewrite of the claim that says the opposite: its negation
+    (:func:`negate_claim`) and, unless the claim is negated ("does not reduce" and "does not
+    increase" can both hold), its first direction word turned round and its quantities flipped."""
+    rewrites = (negate_claim(claim),) if is_negated(claim) else (negate_claim(claim), swap_direction(claim), flip_quantities(claim))
+    return [r for r in dict.fromkeys(rewrites) if r is not None and r != claim]
 
 
 # --- training pairs -----------------------------------------------------------------------
@@ -217,10 +226,9 @@ def claim_pairs(claim: SciFactClaim, corpus: Mapping[str, Abstract], hits: Seque
     candidates = [s for d in other_docs if d not in claim.evidence for s in _most_claim_like(claim.claim, corpus[d].sentences, 1)]
     negatives += [TrainingPair(claim.claim, s, NEI) for s in _most_claim_like(claim.claim, candidates, OTHER_NEGATIVES)]
     pairs = gold + negatives
-    negated = negate_claim(claim.claim) if augment else None
-    if negated:
-        pairs += [TrainingPair(negated, p.sentence, _FLIP[p.label], True) for p in gold]
-        pairs += [TrainingPair(negated, p.sentence, NEI, True) for p in negatives[:1]]
+    for rewritten in contradicting_rewrites(claim.claim) if augment else ():
+        pairs += [TrainingPair(rewritten, p.sentence, _FLIP[p.label], True) for p in gold]
+        pairs += [TrainingPair(rewritten, p.sentence, NEI, True) for p in negatives[:1]]
     return pairs
 
 
@@ -274,15 +282,18 @@ def calibration_report(fit: tuple[np.ndarray, np.ndarray], held_out: tuple[np.nd
     }
 
 
-def sentence_metrics(logits: np.ndarray, labels: np.ndarray) -> dict:
-    """Accuracy and per-class F1 of the sentence classifier on validation pairs."""
-    predicted = logits.argmax(axis=1)
-    per_class = {}
+def sentence_metrics(logits_or_predicted: np.ndarray, labels: np.ndarray) -> dict:
+    """Accuracy, per-class F1 and recall, and macro-F1 of a 3-way classifier on labelled pairs
+    (logits, or predicted class indices)."""
+    predicted = logits_or_predicted.argmax(axis=1) if logits_or_predicted.ndim == 2 else logits_or_predicted
+    f1, recall = {}, {}
     for index, label in enumerate(LABELS):
         tp = int(((predicted == index) & (labels == index)).sum())
         p, g = int((predicted == index).sum()), int((labels == index).sum())
-        per_class[label] = 2 * tp / (p + g) if p + g else 0.0
-    return {"accuracy": float((predicted == labels).mean()), "f1": per_class, "macro_f1": float(np.mean(list(per_class.values())))}
+        f1[label] = 2 * tp / (p + g) if p + g else 0.0
+        recall[label] = tp / g if g else 0.0
+    return {"pairs": int(len(labels)), "accuracy": float((predicted == labels).mean()) if len(labels) else 0.0,
+            "f1": f1, "recall": recall, "macro_f1": float(np.mean(list(f1.values())))}
 
 
 # --- training -----------------------------------------------------------------------------
@@ -314,27 +325,31 @@ def length_batches(lengths: np.ndarray, batch_size: int, rng: np.random.Generato
     return [batches[i] for i in rng.permutation(len(batches))]
 
 
-def _fine_tune(head, inputs: PairInputs, labels: np.ndarray, hp: dict, development: tuple[PairInputs, np.ndarray]) -> dict:
+def fine_tune(head, inputs: PairInputs, labels: np.ndarray, options: Mapping, development: tuple[PairInputs, np.ndarray], *, what: str) -> dict:
     """Class-weighted cross-entropy, AdamW, shuffled mini-batches, early stopping: the head
-    keeps the weights of the epoch with the lowest NLL on the development pairs (claims held out
-    of training, not the validation split), and stops after ``patience`` epochs without a new low."""
+    keeps the weights of the epoch with the lowest NLL on the development pairs (held out of
+    training, never the validation split), and stops after ``patience`` epochs without a new low.
+    ``options``: seed, epochs, patience, batch_size, learning_rate, backbone_learning_rate,
+    weight_decay, max_steps. Each epoch logs its progress (``what``)."""
     import copy
 
     torch = import_torch()
-    torch.manual_seed(hp["seed"])
-    rng = np.random.default_rng(hp["seed"])
+    torch.manual_seed(options["seed"])
+    rng = np.random.default_rng(options["seed"])
     target = torch.from_numpy(labels)
     counts = torch.bincount(target, minlength=len(LABELS)).clamp(min=1).float()
     loss_fn = torch.nn.CrossEntropyLoss(weight=len(labels) / (len(LABELS) * counts))
-    optimizer = torch.optim.AdamW(head.parameter_groups(hp["backbone_learning_rate"], hp["learning_rate"]), weight_decay=hp["weight_decay"])
+    optimizer = torch.optim.AdamW(head.parameter_groups(options["backbone_learning_rate"], options["learning_rate"]), weight_decay=options["weight_decay"])
     steps, losses, development_nll, started = 0, [], [], time.monotonic()
-    best_state, best_epoch, lengths = copy.deepcopy(head.state_dict()), 0, inputs.lengths()
-    for epoch in range(1, hp["epochs"] + 1):
-        if hp["max_steps"] is not None and steps >= hp["max_steps"]:
+    best_state, best_epoch, lengths, max_steps = copy.deepcopy(head.state_dict()), 0, inputs.lengths(), options["max_steps"]
+    for epoch in range(1, options["epochs"] + 1):
+        if max_steps is not None and steps >= max_steps:
             break
         head.train()
-        for batch in length_batches(lengths, hp["batch_size"], rng):
-            if hp["max_steps"] is not None and steps >= hp["max_steps"]:
+        batches = length_batches(lengths, options["batch_size"], rng)
+        progress = Progress(f"{what}, epoch {epoch}/{options['epochs']}", len(batches), unit="batches")
+        for batch in batches:
+            if max_steps is not None and steps >= max_steps:
                 break
             loss = loss_fn(head(*inputs.batch(batch)), target[batch])
             loss.backward()
@@ -342,19 +357,20 @@ def _fine_tune(head, inputs: PairInputs, labels: np.ndarray, hp: dict, developme
             optimizer.zero_grad()
             losses.append(loss.item())
             steps += 1
+            progress.update(advance=1)
         if not len(development[1]):
             best_state, best_epoch = copy.deepcopy(head.state_dict()), epoch
             continue
         development_nll.append(negative_log_likelihood(softmax(head_logits(head, development[0])), development[1]))
-        log.info("epoch %d: train loss %.3f, development NLL %.3f", epoch, np.mean(losses[-50:]), development_nll[-1])
+        log.info("%s, epoch %d: train loss %.3f, development NLL %.3f", what, epoch, np.mean(losses[-50:]), development_nll[-1])
         if development_nll[-1] <= min(development_nll):
             best_state, best_epoch = copy.deepcopy(head.state_dict()), epoch
-        elif epoch - best_epoch >= hp["patience"]:
+        elif epoch - best_epoch >= options["patience"]:
             break
     head.load_state_dict(best_state)
     head.eval()
     return {
-        "steps": steps, "seconds": time.monotonic() - started, "best_epoch": best_epoch,
+        "pairs": int(len(labels)), "steps": steps, "seconds": time.monotonic() - started, "best_epoch": best_epoch,
         "first_loss": losses[0] if losses else None, "final_loss": float(np.mean(losses[-50:])) if losses else None,
         "development_nll_by_epoch": development_nll,
     }
@@ -377,6 +393,7 @@ def _validate(claims, corpus, hits, verifier) -> tuple[Gate, dict]:
 def selector_rows(claims: Sequence[SciFactClaim], corpus: Mapping[str, Abstract], hits: Mapping[int, list[Hit]], token_encoder: TokenEncoder):
     """(features, is gold evidence, claim id) per retrieved (claim, abstract)."""
     features, gold, groups = [], [], []
+    progress = Progress("evidence-selector features", len(claims), unit="claims")
     for claim in claims:
         claim_vector = token_encoder.embed([claim.claim])[0]
         for hit, signal in zip(hits[claim.id], RetrievalSignal.from_hits(hits[claim.id])):
@@ -385,6 +402,7 @@ def selector_rows(claims: Sequence[SciFactClaim], corpus: Mapping[str, Abstract]
             features.append(EvidenceSelector.features(signal, best))
             gold.append(hit.passage.paper_id in claim.evidence)
             groups.append(claim.id)
+        progress.update(advance=1)
     return np.array(features, dtype=np.float64), np.array(gold, dtype=bool), np.array(groups)
 
 
@@ -494,77 +512,135 @@ def stance_prior_share(claims: Sequence[SciFactClaim]) -> dict:
             "training_evidence_abstracts": {SUPPORTED: supported, CONTRADICTED: contradicted}}
 
 
+def pretrain_stance(head, token_encoder: TokenEncoder, pairs: StancePairs, stage: StanceStage, *, seed: int, batch_size: int, weight_decay: float) -> dict:
+    """Stage 1: the cross-encoder trained 3-way on the NLI training pairs, the epoch picked on
+    the held-out slice; the report holds the held-out metrics."""
+    encoded = {name: PairInputs.build(token_encoder, [(p.claim, p.sentence) for p in rows]) for name, rows in (("train", pairs.train), ("held_out", pairs.held_out))}
+    held_out_labels = label_array(pairs.held_out)
+    options = {
+        "seed": seed, "epochs": stage.epochs, "patience": stage.patience, "batch_size": batch_size, "weight_decay": weight_decay,
+        "learning_rate": stage.learning_rate, "backbone_learning_rate": stage.backbone_learning_rate, "max_steps": stage.max_steps,
+    }
+    report = fine_tune(head, encoded["train"], label_array(pairs.train), options, (encoded["held_out"], held_out_labels), what="stage 1 (NLI stance)")
+    report["train_pairs_by_file"] = dict(Counter(p.source for p in pairs.train))
+    report["held_out"] = sentence_metrics(head_logits(head, encoded["held_out"]), held_out_labels)
+    return report
+
+
+def stance_test_metrics(head, token_encoder: TokenEncoder, tests: Mapping[str, Sequence]) -> dict:
+    """3-way metrics of the head on each NLI test file (never trained on)."""
+    return {
+        name: sentence_metrics(head_logits(head, PairInputs.build(token_encoder, [(p.claim, p.sentence) for p in rows])), label_array(rows))
+        for name, rows in tests.items()
+    }
+
+
+def stance_on_gold_abstracts(claims: Sequence[SciFactClaim], scored: Mapping[int, list[Scored]], contradiction_share: float) -> dict:
+    """Of the claims' retrieved gold evidence abstracts, the share whose stance the verifier gets
+    right (its gate's stance rule, whether or not the selector labels the abstract), against
+    always "supported"; and the share of contradicted ones it calls contradicted."""
+    stance = Gate(min_evidence_probability=0.0, contradiction_share=contradiction_share)
+    rows = [(claim.gold_label(row.doc_id), stance.label(row.verdict.probabilities, row.retrieval)) for claim in claims for row in scored[claim.id] if row.doc_id in claim.evidence]
+    gold = Counter(g for g, _ in rows)
+    return {
+        "abstracts": len(rows), "gold": {label: gold[label] for label in (SUPPORTED, CONTRADICTED)},
+        "accuracy": sum(g == p for g, p in rows) / len(rows) if rows else 0.0,
+        "always_supported_accuracy": gold[SUPPORTED] / len(rows) if rows else 0.0,
+        "contradiction_recall": sum(g == p == CONTRADICTED for g, p in rows) / gold[CONTRADICTED] if gold[CONTRADICTED] else 0.0,
+    }
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """The SciFact stage's settings (stage 2; stage 1 is a :class:`StanceStage`); all of them enter the version."""
+
+    backbone: str = "minilm-l6"
+    seed: int = 13
+    validation_fraction: float = 0.2
+    epochs: int = 3  # recipe 9 kept epoch 2 (seed 13) and 4 (seed 14) of up to 8; stage 1 starts it nearer
+    patience: int = 2
+    development_fraction: float = 0.15
+    batch_size: int = 32
+    learning_rate: float = 1e-3
+    backbone_learning_rate: float = 5e-5
+    frozen_layers: int = FROZEN_LAYERS
+    weight_decay: float = 0.01
+    augment: bool = True
+    max_claims: int | None = None
+    max_steps: int | None = None
+    retriever_k: int = 3
+
+
 def train_verifier(
     claims_path: Path,
     corpus_path: Path,
     out_dir: Path,
+    recipe: Recipe = Recipe(),
+    stance: StanceStage | None = None,
     *,
-    backbone: str = "minilm-l6",
-    seed: int = 13,
-    validation_fraction: float = 0.2,
-    epochs: int = 8,
-    patience: int = 3,
-    development_fraction: float = 0.15,
-    batch_size: int = 32,
-    learning_rate: float = 1e-3,
-    backbone_learning_rate: float = 5e-5,
-    frozen_layers: int = FROZEN_LAYERS,
-    weight_decay: float = 0.01,
-    augment: bool = True,
-    max_claims: int | None = None,
-    max_steps: int | None = None,
-    retriever_k: int = 3,
+    shipped_dir: Path | None = None,
     cache_path: Path | None = None,
     retrain: bool = False,
 ) -> TrainingReport:
-    """Train, calibrate, gate and validate a verifier; save it as ``out_dir/<version>/``."""
+    """Train (stage 1 on NLI when ``stance`` is given, stage 2 on SciFact), calibrate, gate
+    and validate a verifier; save it as ``out_dir/<version>/``. A version already in
+    ``out_dir`` or ``shipped_dir`` (committed with the project) is reused unless ``retrain``."""
     import_torch()  # before safetensors/transformers: see litsynth.models.torch_compat
     from safetensors.torch import save_file
 
-    source = backbone_source(backbone)
+    source = backbone_source(recipe.backbone)
     hp = {
-        "recipe": RECIPE, "backbone": backbone, "backbone_weights_sha256": weights_hash(source), "seed": seed,
-        "validation_fraction": validation_fraction, "development_fraction": development_fraction,
-        "epochs": epochs, "patience": patience, "batch_size": batch_size,
-        "learning_rate": learning_rate, "backbone_learning_rate": backbone_learning_rate, "frozen_layers": frozen_layers,
-        "weight_decay": weight_decay, "augment": augment,
-        "max_claims": max_claims, "max_steps": max_steps, "retriever_k": retriever_k,
+        **asdict(recipe), "recipe": RECIPE, "backbone_weights_sha256": weights_hash(source),
         "negative_docs": NEGATIVE_DOCS, "gold_doc_negatives": GOLD_DOC_NEGATIVES, "other_negatives": OTHER_NEGATIVES,
+        "stage1": stance.recipe() if stance else None,
     }
     data = {"claims_sha256": sha256_hex(Path(claims_path).read_bytes()), "corpus_sha256": sha256_hex(Path(corpus_path).read_bytes())}
-    version = content_id(data["claims_sha256"], data["corpus_sha256"], json.dumps(hp, sort_keys=True))
+    stance_data = stance_pairs(stance) if stance else None
+    if stance_data is not None:
+        data["nli_sha256"] = stance_data.files_sha256
+    version = content_id(json.dumps(data, sort_keys=True), json.dumps(hp, sort_keys=True))
+    for folder in (Path(out_dir), *([Path(shipped_dir)] if shipped_dir else [])):
+        if (folder / version / CARD_FILE).exists() and not retrain:
+            return TrainingReport(version, folder / version, json.loads((folder / version / CARD_FILE).read_text(encoding="utf-8")), reused=True)
     target = Path(out_dir) / version
-    if (target / CARD_FILE).exists() and not retrain:
-        return TrainingReport(version, target, json.loads((target / CARD_FILE).read_text(encoding="utf-8")), reused=True)
 
     started = time.monotonic()
     claims, corpus = load_labelled(claims_path, corpus_path)
-    claims = claims[:max_claims]
+    claims = claims[: recipe.max_claims]
     if not all(a.sentences_given for a in corpus.values()):
         raise DataFormatError(f"{corpus_path}: training reads gold rationale sentences by number, so it needs SciFact abstracts as sentence lists ('abstract'), not BEIR text")
-    train_claims, validation_claims = split_claims(claims, validation_fraction)
-    head_claims, development_claims = split_claims(train_claims, development_fraction, salt="scifact-development")
+    train_claims, validation_claims = split_claims(claims, recipe.validation_fraction)
+    head_claims, development_claims = split_claims(train_claims, recipe.development_fraction, salt="scifact-development")
     encoder = default_encoder()
     retriever = corpus_retriever(corpus, encoder, cache_path)
     try:
-        hits = retrieve(claims, retriever, max(NEGATIVE_DOCS, retriever_k))
+        hits = retrieve(claims, retriever, max(NEGATIVE_DOCS, recipe.retriever_k))
     finally:
         retriever.close()
-    train_pairs = [p for c in head_claims for p in claim_pairs(c, corpus, hits[c.id], augment=augment)]
+    train_pairs = [p for c in head_claims for p in claim_pairs(c, corpus, hits[c.id], augment=recipe.augment)]
     development_pairs = [p for c in development_claims for p in claim_pairs(c, corpus, hits[c.id], augment=False)]
     validation_pairs = [p for c in validation_claims for p in claim_pairs(c, corpus, hits[c.id], augment=False)]
     log.info("training pairs %s, development pairs %s, validation pairs %s", *map(_label_counts, (train_pairs, development_pairs, validation_pairs)))
 
-    token_encoder = TokenEncoder(source, frozen_layers)
+    token_encoder = TokenEncoder(source, recipe.frozen_layers)
+    head = build_cross_encoder(token_encoder.model, recipe.frozen_layers, recipe.seed)
+    stages: dict = {"stage1": None}
+    if stance_data is not None:
+        stage_started = time.monotonic()
+        stages["stage1"] = pretrain_stance(head, token_encoder, stance_data, stance, seed=recipe.seed, batch_size=recipe.batch_size, weight_decay=recipe.weight_decay)
+        stages["stage1"]["seconds_with_encoding"] = time.monotonic() - stage_started
+
+    stage_started = time.monotonic()
     train_inputs = PairInputs.build(token_encoder, [(p.claim, p.sentence) for p in train_pairs])
     development_inputs = PairInputs.build(token_encoder, [(p.claim, p.sentence) for p in development_pairs])
     development_labels = np.array([LABELS.index(p.label) for p in development_pairs], dtype=np.int64)
     validation_inputs = PairInputs.build(token_encoder, [(p.claim, p.sentence) for p in validation_pairs])
     validation_labels = np.array([LABELS.index(p.label) for p in validation_pairs], dtype=np.int64)
-    log.info("encoded %d pairs (%.0f s)", len(train_pairs) + len(development_pairs) + len(validation_pairs), time.monotonic() - started)
-    head = build_cross_encoder(token_encoder.model, frozen_layers, seed)
+    log.info("encoded %d SciFact pairs (%.0f s)", len(train_pairs) + len(development_pairs) + len(validation_pairs), time.monotonic() - stage_started)
     train_labels = np.array([LABELS.index(p.label) for p in train_pairs], dtype=np.int64)
-    training = _fine_tune(head, train_inputs, train_labels, hp, (development_inputs, development_labels))
+    training = fine_tune(head, train_inputs, train_labels, hp, (development_inputs, development_labels), what="stage 2 (SciFact)")
+    training["seconds_with_encoding"] = time.monotonic() - stage_started
+    half_precision(head)  # what is saved is what is measured
 
     validation_logits = head_logits(head, validation_inputs)
     has_validation = len(validation_labels) > 0
@@ -573,18 +649,20 @@ def train_verifier(
     staging = Path(out_dir) / f".{version}.partial"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
-    save_file({k: v.contiguous() for k, v in head.state_dict().items()}, str(staging / MODEL_FILE))
+    save_file({k: v.half().contiguous() for k, v in head.state_dict().items()}, str(staging / MODEL_FILE))
     card = {
         "version": version,
-        "backbone": {"id": backbone, "source": source, "weights_sha256": hp["backbone_weights_sha256"], "frozen_layers": frozen_layers},
+        "weights_sha256": sha256_hex((staging / MODEL_FILE).read_bytes()),
+        "weights_dtype": "float16",
+        "backbone": {"id": recipe.backbone, "source": source, "weights_sha256": hp["backbone_weights_sha256"], "frozen_layers": recipe.frozen_layers},
         "cross_encoder": {
-            "frozen_layers": frozen_layers, "trained_layers": len(head.layers),
+            "frozen_layers": recipe.frozen_layers, "trained_layers": len(head.layers),
             "trained_parameters": sum(p.numel() for p in head.parameters()),
         },
-        "data": {**data, "claims_file": str(claims_path), "corpus_file": str(corpus_path)},
+        "data": {**data, "claims_file": str(claims_path), "corpus_file": str(corpus_path), "nli_folder": str(stance.folder) if stance else None},
         "split": {
-            "validation_fraction": validation_fraction, "train_claims": len(train_claims), "validation_claims": len(validation_claims),
-            "development_fraction": development_fraction, "development_claims": len(development_claims),
+            "validation_fraction": recipe.validation_fraction, "train_claims": len(train_claims), "validation_claims": len(validation_claims),
+            "development_fraction": recipe.development_fraction, "development_claims": len(development_claims),
             "development_claim_ids": [c.id for c in development_claims],
             "validation_claim_ids": [c.id for c in validation_claims],
             "train_pairs": _label_counts(train_pairs), "augmented_pairs": sum(p.augmented for p in train_pairs),
@@ -592,14 +670,21 @@ def train_verifier(
             "validation_pairs": _label_counts(validation_pairs),
         },
         "hyperparameters": hp,
+        "stage1": stages["stage1"],
         "training": training,
         "calibration": calibration,
         "validation_sentences": sentence_metrics(validation_logits, validation_labels) if has_validation else {},
     }
+    if stance_data is not None:
+        card["stage1"]["test_final"] = stance_test_metrics(head, token_encoder, stance_data.test)
+        baseline = frozen_embedding_baseline(token_encoder, stance_data.train, stance_data.test)
+        card["stage1"]["test_frozen_embedding_baseline"] = {name: sentence_metrics(baseline[name], label_array(rows)) for name, rows in stance_data.test.items()}
 
-    train_hits, validation_hits = hits_at({c.id: hits[c.id] for c in train_claims}, retriever_k), hits_at(hits, retriever_k)
+    train_hits, validation_hits = hits_at({c.id: hits[c.id] for c in train_claims}, recipe.retriever_k), hits_at(hits, recipe.retriever_k)
     gold_total = sum(len(c.evidence) for c in train_claims)
-    selector, card["selector"] = fit_selector(*selector_rows(train_claims, corpus, train_hits, token_encoder), gold_total)
+    selector_features = selector_rows(train_claims, corpus, train_hits, token_encoder)
+    with heartbeat("evidence selector fit"):
+        selector, card["selector"] = fit_selector(*selector_features, gold_total)
     card["selector"]["validation"] = selector_validation(
         selector, *selector_rows(validation_claims, corpus, validation_hits, token_encoder)[:2], sum(len(c.evidence) for c in validation_claims)
     )
@@ -609,10 +694,12 @@ def train_verifier(
     ))
     (staging / CARD_FILE).write_text(json.dumps(card, indent=2), encoding="utf-8")
     trained = TrainedVerifier(staging, token_encoder=token_encoder)
-    trained_predictions = to_predictions(verify_hits(validation_claims, validation_hits, corpus, trained), corpus)
+    trained_scored = verify_hits(validation_claims, validation_hits, corpus, trained)
+    trained_predictions = to_predictions(trained_scored, corpus)
     trained_metrics = {
         **score_predictions(validation_claims, trained_predictions),
         "abstract_label_only_f1_interval": label_only_interval(validation_claims, trained_predictions),
+        "stance_on_retrieved_gold_abstracts": stance_on_gold_abstracts(validation_claims, trained_scored, trained.gate.contradiction_share),
     }
     _, baseline_tuned = _validate(validation_claims, corpus, validation_hits, BaselineVerifier(encoder))
     baseline_constant = score_predictions(
@@ -629,6 +716,12 @@ def train_verifier(
     shutil.rmtree(target, ignore_errors=True)
     staging.rename(target)
     return TrainingReport(version, target, card, reused=False, model=head)
+
+
+def half_precision(head) -> None:
+    """Round the head's weights to float16 and back, in place: the saved (half-precision) model
+    and the one in memory then give the same outputs."""
+    head.load_state_dict({k: v.half().float() for k, v in head.state_dict().items()})
 
 
 def hits_at(hits: Mapping[int, list[Hit]], k: int) -> dict[int, list[Hit]]:

@@ -16,8 +16,9 @@ Both verifiers work per evidence *sentence* and then decide for the passage:
 constants below). :class:`TrainedVerifier` is a cross-encoder made of MiniLM's upper layers,
 fine-tuned over the cached states of its frozen lower layers (stance and rationale sentences,
 temperature-scaled), plus the evidence selector, both trained by :mod:`litsynth.verify.train`;
-it is loaded from safetensors and JSON only (no pickle). :func:`choose_verifier` uses it only
-when its recorded validation F1 beats the baseline's.
+it is loaded from safetensors (half precision, checked against the card's sha256) and JSON only
+(no pickle). :func:`choose_verifier` takes the best version trained here or shipped with the
+project (``models/verifier/``), and only when its recorded validation F1 beats the baseline's.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ import numpy as np
 
 from litsynth.embeddings import Encoder
 from litsynth.ids import sha256_hex
+from litsynth.progress import Progress
 from litsynth.text import split_sentences
 from litsynth.verify.evidence import Hit, direction_conflict, is_negated, numeric_conflict
 
@@ -285,6 +287,7 @@ class TokenEncoder:
     def _fill(self, texts: Sequence[str], batch_size: int = 64) -> None:
         torch = import_torch()
         missing = sorted({t for t in texts if t not in self._states}, key=len)
+        progress = Progress("encoding texts (frozen backbone layers)", len(missing), unit="texts") if len(missing) > batch_size else None
         with torch.inference_mode():
             for start in range(0, len(missing), batch_size):
                 chunk = missing[start : start + batch_size]
@@ -295,6 +298,8 @@ class TokenEncoder:
                     self._states[text] = low[mask].astype(np.float16)
                     mean = high[mask].mean(axis=0)
                     self._vectors[text] = mean / max(float(np.linalg.norm(mean)), 1e-12)
+                if progress:
+                    progress.update(advance=len(chunk))
 
     def encode(self, texts: Sequence[str]) -> list[np.ndarray]:
         """(tokens, dim) float16 lower-layer states per text, special tokens included, padding removed."""
@@ -407,10 +412,13 @@ def head_logits(head, inputs: PairInputs, *, batch_size: int = 128) -> np.ndarra
     head.eval()
     out = np.zeros((len(inputs.claims), len(LABELS)), dtype=np.float32)
     order = np.argsort(inputs.lengths(), kind="stable")
+    progress = Progress("scoring pairs (cross-encoder)", len(out), unit="pairs") if len(out) > batch_size else None
     with torch.inference_mode():
         for start in range(0, len(out), batch_size):
             index = order[start : start + batch_size].tolist()
             out[index] = head(*inputs.batch(index)).numpy()
+            if progress:
+                progress.update(advance=len(index))
     return out
 
 
@@ -444,7 +452,7 @@ def backbone_source(backbone: str) -> str:
     return resolve_weights(spec, root)[0]
 
 
-CURRENT_CARD_KEYS = ("selector", "stance", "cross_encoder", "rationale")  # what a card of the current training recipe holds
+CURRENT_CARD_KEYS = ("selector", "stance", "cross_encoder", "rationale", "weights_sha256")  # what a card of the current training recipe holds
 
 
 def rationale_scores(probabilities: np.ndarray, cosines: np.ndarray, cosine_weight: float) -> np.ndarray:
@@ -486,6 +494,9 @@ class TrainedVerifier:
         problem = card_problem(self.card)
         if problem:
             raise ValueError(f"{self.path / CARD_FILE}: {problem} (a model of an older recipe); retrain the verifier")
+        tampered = weights_problem(self.path, self.card)
+        if tampered:
+            raise ValueError(tampered)
         recorded = self.card["selector"]
         self.selector = EvidenceSelector(tuple(recorded["weights"]), float(recorded["bias"]), float(recorded["threshold"]))
         self.gate = self.selector.gate(float(self.card["stance"]["contradiction_share"]))
@@ -500,7 +511,7 @@ class TrainedVerifier:
         if found != backbone["weights_sha256"]:
             raise ValueError(f"{self.path}: backbone {backbone['id']} weights differ from training ({found[:12]} != {backbone['weights_sha256'][:12]}); retrain the verifier")
         self.head = build_cross_encoder(self.token_encoder.model, frozen_layers, seed=0)
-        self.head.load_state_dict(load_file(str(self.path / MODEL_FILE)))
+        self.head.load_state_dict({k: v.float() for k, v in load_file(str(self.path / MODEL_FILE)).items()})
         self.head.eval()
 
     @property
@@ -554,20 +565,52 @@ def recorded_f1(card: dict, verifier: str) -> float:
     return float(card["validation"][verifier]["abstract_label_only"]["f1"])
 
 
+def weights_problem(folder: Path, card: dict) -> str | None:
+    """Why a version's weights file is not the one its card was measured with (sha256), or None."""
+    path = Path(folder) / MODEL_FILE
+    if not path.is_file():
+        return f"{path}: missing; retrain the verifier or restore the file"
+    found = sha256_hex(path.read_bytes())
+    if found != card.get("weights_sha256"):
+        return f"{path}: sha256 {found[:12]} does not match its card's {str(card.get('weights_sha256'))[:12]}; the weights were changed after validation. Fix: restore the file or retrain the verifier"
+    return None
+
+
 @dataclass(frozen=True)
 class Choice:
     verifier: Verifier
     reason: str
 
 
-def choose_verifier(model_dir: Path, encoder: Encoder) -> Choice:
-    """The trained verifier with the best recorded validation F1 if it beats the baseline's
-    (measured on the same validation claims, recorded in the same card); else the baseline."""
-    cards = [(json.loads(p.read_text(encoding="utf-8")), p.parent) for p in sorted(Path(model_dir).glob(f"*/{CARD_FILE}"))]
-    scored = [(recorded_f1(card, "trained"), recorded_f1(card, "baseline"), path) for card, path in cards if "validation" in card and not card_problem(card)]
+def shipped_verifier_dir() -> Path:
+    """Where the project keeps the verifier versions it ships (settings ``verifier.shipped_dir``)."""
+    from litsynth.config import Settings, project_root
+
+    settings = Settings(project_root=project_root())
+    return settings.path(settings.verifier.shipped_dir)
+
+
+def choose_verifier(model_dir: Path, encoder: Encoder, shipped_dir: Path | None = None) -> Choice:
+    """Among the versions trained here (``model_dir``) and shipped with the project
+    (``shipped_dir``, default :func:`shipped_verifier_dir`), the one with the best recorded
+    validation F1, if it beats the baseline's (measured on the same validation claims, recorded
+    in the same card); else the baseline. Versions of an older recipe and versions whose weights
+    do not match their card's hash are passed over, and the reason says so."""
+    folders = [Path(model_dir), Path(shipped_dir) if shipped_dir is not None else shipped_verifier_dir()]
+    cards = [(json.loads(p.read_text(encoding="utf-8")), p.parent) for folder in folders for p in sorted(folder.glob(f"*/{CARD_FILE}"))]
+    scored, refused = [], []
+    for card, path in cards:
+        if "validation" not in card or card_problem(card):
+            continue
+        problem = weights_problem(path, card)
+        if problem:
+            refused.append(problem)
+        else:
+            scored.append((recorded_f1(card, "trained"), recorded_f1(card, "baseline"), path))
+    passed_over = f" (refused: {'; '.join(refused)})" if refused else ""
     if not scored:
-        return Choice(BaselineVerifier(encoder), f"no trained model with validation metrics in {model_dir}")
+        return Choice(BaselineVerifier(encoder), f"no trained model with validation metrics in {' or '.join(map(str, folders))}{passed_over}")
     trained_f1, baseline_f1, path = max(scored, key=lambda row: row[0])
     if trained_f1 > baseline_f1:
-        return Choice(TrainedVerifier(path), f"trained {path.name}: validation F1 {trained_f1:.3f} > baseline {baseline_f1:.3f}")
-    return Choice(BaselineVerifier(encoder), f"baseline: trained {path.name} validation F1 {trained_f1:.3f} does not beat baseline {baseline_f1:.3f}")
+        return Choice(TrainedVerifier(path), f"trained {path.name} ({path.parent}): validation F1 {trained_f1:.3f} > baseline {baseline_f1:.3f}{passed_over}")
+    return Choice(BaselineVerifier(encoder), f"baseline: trained {path.name} validation F1 {trained_f1:.3f} does not beat baseline {baseline_f1:.3f}{passed_over}")
