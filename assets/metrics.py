@@ -54,7 +54,7 @@ def retrieval_metrics(context: AssetExecutionContext, project: Project, warehous
             try:
                 encoder = load_encoder(dense, settings.project_root)
             except ModelUnavailable as exc:
-                raise VectorsUnavailable(f"{dense.id}: {exc}") from exc
+                raise VectorsUnavailable(str(exc)) from exc
             queries, _ = embed_cached(con, encoder, list(dataset.queries.values()), is_query=True)
             documents, _ = embed_cached(con, encoder, [text for _, text in dataset.corpus.values()])
             return {**dict(zip(dataset.queries, queries)), **dict(zip(dataset.corpus, documents))}

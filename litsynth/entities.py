@@ -13,13 +13,13 @@ Rules (transparent, so a reader can predict every verdict they gate):
   propose / introduce / present ..." or "called / named / dubbed ..." in its text.
 - **Self reference**: "we", "our", "us", "this paper / work / study", "the proposed".
 - **Scope** (:func:`claim_subject`): ``own`` when the claim refers to itself or names its
-  paper's own system (it is then about those systems, *unnamed* when the paper gives no name);
+  paper's own system (or dataset: "INQUIRE: A ... Benchmark") (it is then about those systems, *unnamed* when the paper gives no name);
   ``comparison`` when it names two or more other systems and compares them; ``named`` when it
   names other systems; else ``general``.
 - **Evidence about the subject** (:func:`evidence_about`): for ``general`` and ``comparison``
   claims every passage counts, as before. For ``own`` and ``named`` claims a passage counts
-  only when it names one of the claim's systems, or refers to itself and its own paper's system
-  is one of them; a claim about an unnamed contribution has no independent evidence.
+  only when it names one of the claim's systems (as a system or a dataset), or refers to itself
+  and its own paper's system is one of them; a claim about an unnamed contribution has no independent evidence.
 """
 
 from __future__ import annotations
@@ -130,7 +130,7 @@ def own_systems(title: str, text: str) -> tuple[str, ...]:
     head, colon, _ = title.partition(":")
     if colon:
         names = [n.strip() for n in re.split(r"\s+(?:and|&)\s+|,\s*", head.strip())]
-        if names and all(n and " " not in n and not DATASET_RE.fullmatch(n) for n in names):
+        if names and all(n and " " not in n for n in names):
             return tuple(names)
     for m in _INTRODUCES.finditer(text):
         token = _TOKEN.match(text, m.end())
@@ -149,10 +149,9 @@ def claim_subject(text: str, own: Sequence[str], known_systems: Sequence[str] = 
     """Scope, systems and entities of a claim of a paper whose own systems are ``own``."""
     named = mentions(text, [*own, *known_systems])
     own_keys = {entity_key(s) for s in own}
-    systems = [e.name for e in named if e.kind == "system"]
-    others = [s for s in systems if entity_key(s) not in own_keys]
+    others = [e.name for e in named if e.kind == "system" and e.key not in own_keys]
     self_reference = refers_to_itself(text)
-    if self_reference or len(others) < len(systems):
+    if self_reference or any(e.key in own_keys for e in named):
         resolved = [Entity("system", s, self_reference) for s in own if entity_key(s) not in {e.key for e in named}]
         return ClaimSubject("own", tuple(own), (*named, *resolved) if self_reference else tuple(named))
     if len(others) >= 2 and classify_claim(text) is ClaimType.COMPARISON:
@@ -163,9 +162,9 @@ def claim_subject(text: str, own: Sequence[str], known_systems: Sequence[str] = 
 
 
 def passage_systems(text: str, own: Sequence[str], known_systems: Sequence[str] = ()) -> set[str]:
-    """Keys of the systems a passage is about: those it names, and its paper's own when it
-    refers to itself."""
-    keys = {e.key for e in mentions(text, [*own, *known_systems]) if e.kind == "system"}
+    """Keys of the systems (and datasets: a benchmark paper's contribution) a passage is about:
+    those it names, and its paper's own when it refers to itself."""
+    keys = {e.key for e in mentions(text, [*own, *known_systems]) if e.kind != "metric"}
     if refers_to_itself(text):
         keys |= {entity_key(s) for s in own}
     return keys
