@@ -138,7 +138,7 @@ def claim_relations(context: AssetExecutionContext, warehouse: Warehouse) -> Mat
         for claim_id, _, _, chunk_id in claims:
             in_chunk.setdefault(chunk_id, []).append(claim_id)
         verdicts = con.execute(
-            "SELECT claim_id, label, confidence, evidence_chunk_id FROM verifications WHERE question_id = ? ORDER BY claim_id", [question_id]
+            "SELECT claim_id, label, confidence, evidence_chunk_id, evidence_text FROM verifications WHERE question_id = ? ORDER BY claim_id", [question_id]
         ).pl().to_dicts()
         related = [RelationClaim(claim_id, paper_id, text, subjects[claim_id]) for claim_id, paper_id, text, _ in claims]
         rows = relation_rows(question_id, related, verdicts, in_chunk)

@@ -17,7 +17,9 @@ Rules (transparent, so a reader can predict every verdict they gate):
   ``comparison`` when it names two or more other systems and compares them; ``named`` when it
   names other systems; else ``general``.
 - **Evidence about the subject** (:func:`evidence_about`): for ``general`` and ``comparison``
-  claims every passage counts, as before. For ``own`` and ``named`` claims a passage counts
+  claims every passage counts, as before, when its evidence sentences state a finding (a
+  sentence that only describes its own paper's work or context, typed ``method`` or
+  ``background`` by :func:`litsynth.claims.classify_claim`, supports nothing general). For ``own`` and ``named`` claims a passage counts
   only when it names one of the claim's systems (as a system or a dataset), or refers to itself
   and its own paper's system is one of them; a claim about an unnamed contribution has no independent evidence.
 """
@@ -170,10 +172,13 @@ def passage_systems(text: str, own: Sequence[str], known_systems: Sequence[str] 
     return keys
 
 
-def evidence_about(subject: ClaimSubject, passage_keys: set[str]) -> tuple[bool, str]:
-    """Whether a passage about ``passage_keys`` may count for or against the claim, and why."""
+def evidence_about(subject: ClaimSubject, passage_keys: set[str], sentences: Sequence[str]) -> tuple[bool, str]:
+    """Whether evidence ``sentences`` of a passage about ``passage_keys`` may count for or
+    against the claim, and why (rule: module docstring)."""
     if not subject.is_specific:
-        return True, f"{subject.scope} claim: any passage may bear on it"
+        if all(classify_claim(s) in (ClaimType.METHOD, ClaimType.BACKGROUND) for s in sentences):
+            return False, "the evidence sentence states no finding (it describes its own paper's work or context)"
+        return True, f"{subject.scope} claim: a finding of any paper may bear on it"
     if not subject.systems:
         return False, "the claim is about its own paper's unnamed contribution; another paper cannot report on it"
     shared = [s for s in subject.systems if entity_key(s) in passage_keys]

@@ -15,8 +15,8 @@ different papers on the same metric and dataset (names compared by
 The score of a figure relation is the relative difference |a - b| / max(|a|, |b|).
 
 From verdicts (:func:`verdict_relations`): a supported (contradicted) claim ``corroborates``
-(``conflicts`` with) the claims of the evidence paper that lie in the evidence passage; the
-score is the verdict's confidence.
+(``conflicts`` with) the claims of the evidence paper that are among the evidence sentences
+the verifier names; the score is the verdict's confidence.
 """
 
 from __future__ import annotations
@@ -153,10 +153,10 @@ def verdict_relations(
     verdicts: Sequence[Mapping],
     claims_in_chunk: Mapping[str, Sequence[str]],
 ) -> list[dict]:
-    """A decisive verdict relates its claim to the evidence paper's claims in the evidence passage.
+    """A decisive verdict relates its claim to the evidence paper's claims among its evidence sentences.
 
-    ``verdicts`` rows carry claim_id, label, confidence, evidence_chunk_id; ``claims_in_chunk``
-    maps a chunk to the claims extracted from it.
+    ``verdicts`` rows carry claim_id, label, confidence, evidence_chunk_id, evidence_text;
+    ``claims_in_chunk`` maps a chunk to the claims extracted from it.
     """
     by_id = {c.claim_id: c for c in claims}
     rows = []
@@ -165,8 +165,9 @@ def verdict_relations(
             continue
         claim = by_id[v["claim_id"]]
         relation = "corroborates" if v["label"] == "supported" else "conflicts"
+        evidence = " ".join(v["evidence_text"].split())
         for other in claims_in_chunk.get(v["evidence_chunk_id"], ()):
-            if by_id[other].paper_id != claim.paper_id:
+            if by_id[other].paper_id != claim.paper_id and " ".join(by_id[other].text.split()) in evidence:
                 rows.append(_row(question_id, claim, other, relation, "verdict",
                                  shared_entity=", ".join(claim.subject.systems) or None, score=v["confidence"]))
     return rows

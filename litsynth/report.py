@@ -1,10 +1,14 @@
 """The grounded report of a research question, in Markdown and HTML, from the warehouse alone.
 
-It keeps every section of the machine-written reports litsynth replaces (abstract,
-introduction, methodology, results, limitations, extracted claims, references) and replaces
-their opaque review score with the measured quantities behind a judgement: how many claims
-have independent evidence, how many are supported, how faithful the extraction is, how well
-each model retrieves the evidence. Every number is a query over the warehouse tables.
+It opens with the answer, built extractively from rows (no generative model): which of the
+question's concepts the selected papers cover and which they do not (``question_coverage``),
+the claims that bear most on the question with verdicts, reasons and relations, and the
+conflicts between papers (``claim_relations``). Then every section of the machine-written
+reports litsynth replaces (abstract, introduction, methodology, results, limitations,
+extracted claims, references), their opaque review score replaced by measured quantities.
+Every number is a query over the warehouse tables; no text is shortened (evidence sentences
+whole, the passage behind a disclosure); text from the data is escaped so that nothing in a
+title or a question becomes a link, an image or HTML, and the HTML page loads nothing remote.
 """
 
 from __future__ import annotations
@@ -313,9 +317,13 @@ def _claims_markdown(claims: pl.DataFrame, relations: pl.DataFrame) -> str:
         if c["reason"]:
             lines.append(f"   - why: {_text(c['reason'])}")
         if c["evidence_text"]:
-            lines.append(f"   - evidence ({_text(c['evidence_title'])}, {_arxiv(c['evidence_arxiv'])}): “{_text(c['evidence_text'])}”")
-            if c["evidence_passage"] and " ".join(c["evidence_passage"].split()) != " ".join(c["evidence_text"].split()):
-                lines += ["", f"     {DISCLOSURE[0]}", "", f"     {_text(c['evidence_passage'])}", "", f"     {DISCLOSURE[1]}", ""]
+            passage = c["evidence_passage"] or c["evidence_text"]
+            source = f"{_text(c['evidence_title'])}, {_arxiv(c['evidence_arxiv'])}"
+            if " ".join(passage.split()) != " ".join(c["evidence_text"].split()):
+                lines.append(f"   - evidence ({source}): “{_text(c['evidence_text'])}”")
+            else:  # the verifier named no evidence sentence: the closest passage, not evidence
+                lines.append(f"   - closest passage of another paper ({source}), not evidence:")
+            lines += ["", f"     {DISCLOSURE[0]}", "", f"     {_text(passage)}", "", f"     {DISCLOSURE[1]}", ""]
         elif c["label"]:
             lines.append(f"   - evidence: none of the {c['evidence_candidates']} passages of other papers was retrieved for this claim")
         if c["claim_id"] in related:

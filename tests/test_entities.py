@@ -45,8 +45,12 @@ def test_claim_scope_and_self_reference_resolution():
     assert (general.scope, general.systems) == ("general", ())
     unnamed = claim_subject("We find that hard negatives matter most.", [])
     assert unnamed.scope == "own" and unnamed.systems == ()
-    assert evidence_about(unnamed, {"clip"}) == (False, "the claim is about its own paper's unnamed contribution; another paper cannot report on it")
-    assert evidence_about(general, set())[0] and evidence_about(comparison, set())[0]
+    finding = ["Training on more image-text pairs raised R@1 on MSCOCO by 4 points."]
+    assert evidence_about(unnamed, {"clip"}, finding) == (False, "the claim is about its own paper's unnamed contribution; another paper cannot report on it")
+    assert evidence_about(general, set(), finding)[0] and evidence_about(comparison, set(), finding)[0]
+    # a sentence that describes what its own paper does supports no general claim
+    method = ["In this work, we conduct a comprehensive comparison between CL and SFT for reranking."]
+    assert evidence_about(general, set(), method) == (False, "the evidence sentence states no finding (it describes its own paper's work or context)")
 
 
 def test_a_passage_saying_we_is_about_its_own_papers_system():
@@ -133,8 +137,9 @@ def test_our_method_figures_belong_to_the_papers_own_system():
 
 def test_verdicts_relate_a_claim_to_the_claims_in_its_evidence_passage():
     claims = [_claim("a", "p1", "CLIP is vulnerable to adversarial images."), _claim("b", "p2", "Adversarial images fool CLIP easily.")]
-    verdicts = [{"claim_id": "a", "label": "supported", "confidence": 0.8, "evidence_chunk_id": "k2"}]
-    (row,) = relation_rows("q", claims, verdicts, {"k2": ["b"]}).to_dicts()
+    claims.append(_claim("c", "p2", "CLIP was released in 2021 by a large lab."))  # in the passage, not in the evidence
+    verdicts = [{"claim_id": "a", "label": "supported", "confidence": 0.8, "evidence_chunk_id": "k2", "evidence_text": "Adversarial images fool CLIP easily."}]
+    (row,) = relation_rows("q", claims, verdicts, {"k2": ["b", "c"]}).to_dicts()
     assert (row["relation"], row["basis"], row["other_claim_id"], row["shared_entity"], row["score"]) == ("corroborates", "verdict", "b", "CLIP", 0.8)
 
 

@@ -4,7 +4,7 @@ Each claim gets the top hybrid-retrieved passages of the question's corpus, its 
 excluded; the verifier labels each (claim, passage) pair. A decisive verdict (supported or
 contradicted) counts only when the passage may bear on the claim's subject
 (:func:`litsynth.entities.evidence_about`: a claim about a specific system needs evidence on
-that system), and the claim takes the most confident one that counts. Otherwise the label is
+that system, a general claim evidence sentences that state a finding), and the claim takes the most confident one that counts. Otherwise the label is
 "not enough evidence" with the closest passage shown (the set-aside one when the verifier was
 decisive about another system) and its confidence is that passage's P(not enough evidence).
 Every row says why (``reason``). Grounding checks the claim against its own source separately.
@@ -49,9 +49,13 @@ class ClaimToVerify:
     subject: ClaimSubject
 
 
-def _shown(text: str, verdict: Verdict) -> str:
+def _sentences(text: str, verdict: Verdict) -> list[str]:
     """The rationale sentences the verifier used, else the whole passage."""
-    return " ".join(text[s:e] for s, e in verdict.rationale) if verdict.rationale else text
+    return [text[s:e] for s, e in verdict.rationale] if verdict.rationale else [text]
+
+
+def _shown(text: str, verdict: Verdict) -> str:
+    return " ".join(_sentences(text, verdict))
 
 
 def verify_claims(
@@ -98,7 +102,10 @@ def verify_claims(
         }
         if hits:
             verdicts = verifier.predict([claim.text] * len(hits), [h.passage.text for h in hits], RetrievalSignal.from_hits(hits))
-            judged = [(v, h, *evidence_about(claim.subject, systems_of(h.passage))) for v, h in zip(verdicts, hits)]
+            judged = [
+                (v, h, *evidence_about(claim.subject, systems_of(h.passage), _sentences(h.passage.text, v)))
+                for v, h in zip(verdicts, hits)
+            ]
             counted = [(v, h, why) for v, h, ok, why in judged if ok and v.label != "not_enough_evidence"]
             set_aside = [(v, h, why) for v, h, ok, why in judged if not ok and v.label != "not_enough_evidence"]
             if counted:
