@@ -152,13 +152,15 @@ def quality_indicators(data: ReportData) -> dict[str, object]:
 
 
 ANSWER_CLAIMS = 5  # claims shown in the answer, most relevant to the question first
+CONCEPT_ORDER = {"question": 0, "keyword": 1, "entity": 2}
 
 
 def _answer(data: ReportData) -> list[str]:
     """The answer section: extractive, every sentence a count or a quotation of warehouse rows."""
     coverage = data.coverage
     covered = coverage.filter(pl.col("papers_covering") > 0)
-    missing = coverage.filter(pl.col("papers_covering") == 0)
+    # the question's own phrases first: they are what it asks about
+    missing = coverage.filter(pl.col("papers_covering") == 0).sort(pl.col("source").replace_strict(CONCEPT_ORDER), "position")
     selected = data.papers.filter("selected").height
     claims = data.claims
     decisive = claims.filter(pl.col("label").is_in(["supported", "contradicted"]))
@@ -178,9 +180,10 @@ def _answer(data: ReportData) -> list[str]:
             "Covered: " + "; ".join(f"“{_text(r['concept'])}” by {r['papers_covering']} of {selected} papers and {r['claims_covering']} claims" for r in covered.iter_rows(named=True)) + "."
         )
     lines.append(
-        f"Of {claims.height} claims, {decisive.filter(pl.col('label') == 'supported').height} are supported and "
-        f"{decisive.filter(pl.col('label') == 'contradicted').height} contradicted by evidence from another paper; "
-        f"{claims.filter(pl.col('claim_scope').is_in(['own', 'named'])).height} are about a specific system and count only evidence on that system."
+        f"Verdicts on the {claims.height} claims: {decisive.filter(pl.col('label') == 'supported').height} supported and "
+        f"{decisive.filter(pl.col('label') == 'contradicted').height} contradicted by evidence from another paper, "
+        f"{claims.filter(pl.col('label') == 'not_enough_evidence').height} with not enough evidence; "
+        f"{claims.filter(pl.col('claim_scope').is_in(['own', 'named'])).height} claims are about a specific system and count only evidence on that system."
     )
     lines.append(
         f"The selected papers give {conflicts.filter(pl.col('relation') == 'conflicts').height} conflicting and "
