@@ -320,7 +320,8 @@ def test_no_report_line_ends_in_a_cut_word_and_evidence_is_shown_whole(seed_ware
         tmp_path,
         """SELECT string_agg(t, ' ') FROM (SELECT paper_text || ' ' || title AS t FROM papers UNION ALL SELECT question FROM questions
            UNION ALL SELECT reason FROM verifications UNION ALL SELECT text FROM prior_report_claims
-           UNION ALL SELECT coalesce(reason, '') FROM prior_claim_matches UNION ALL SELECT concept FROM question_concepts)""",
+           UNION ALL SELECT coalesce(reason, '') FROM prior_claim_matches UNION ALL SELECT concept FROM question_concepts
+           UNION ALL SELECT model_id || ' ' || coalesce(reason, '') FROM embedding_status)""",
     )[0][0]
     vocabulary = set(re.findall(r"[A-Za-z]+", texts + (REPO_ROOT / "litsynth" / "report.py").read_text(encoding="utf-8")))
     for question in (QUESTION_000, QUESTION_004):
