@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from litsynth.claims import ClaimExtractor, ExtractedClaim, is_complete_sentence, match_prior_claim
-from litsynth.entities import ClaimSubject, claim_subject
+from litsynth.entities import ClaimSubject, claim_subject, entity_key
 from litsynth.text import Chunk, chunk_id, chunk_text
 
 CHUNK_SCHEMA = {
@@ -181,7 +181,7 @@ def entity_rows(question_id: str, subjects: Mapping[str, ClaimSubject]) -> pl.Da
             "kind": e.kind,
             "name": e.name,
             "name_key": e.key,
-            "is_subject": e.kind == "system" and e.name in subject.systems,
+            "is_subject": e.key in {entity_key(system) for system in subject.systems},
             "resolved_from": e.resolved_from,
             "claim_scope": subject.scope,
         }

@@ -7,7 +7,7 @@ CREATE TABLE IF NOT EXISTS claim_entities (
     kind          VARCHAR NOT NULL CHECK (kind IN ('system', 'dataset', 'metric')),
     name          VARCHAR NOT NULL,           -- as written, or the paper's system a self-reference resolves to
     name_key      VARCHAR NOT NULL,           -- casefolded letters and digits: how names are compared
-    is_subject    BOOLEAN NOT NULL,           -- a system the claim is about (evidence must be about it too)
+    is_subject    BOOLEAN NOT NULL,           -- what the claim is about (a system, or a paper's own benchmark): evidence must be about it too
     resolved_from VARCHAR,                    -- the self-reference ("we", "our") the name was resolved from
     claim_scope   VARCHAR NOT NULL CHECK (claim_scope IN ('own', 'named', 'comparison', 'general')),
     PRIMARY KEY (question_id, claim_id, position)
