@@ -1,15 +1,20 @@
 """Extraction stage: chunks of the selected papers, complete typed claims, and the audit of
 the claims of prior machine-written reports."""
 
+from collections import Counter
+
+import polars as pl
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
 from litsynth.claims import RuleBasedClaimExtractor
+from litsynth.concepts import concept_rows, coverage, question_concepts
+from litsynth.entities import own_systems
 from litsynth.embeddings import dense_relevance
-from litsynth.extraction import PaperText, audit_prior_claims, chunk_papers, extract_claims
+from litsynth.extraction import PaperText, audit_prior_claims, chunk_papers, claim_subjects, entity_rows, extract_claims
 from litsynth.models.text_encoder import load_text_encoder
 from litsynth.models.tokens import token_budget
 from litsynth.text import Chunk
-from litsynth.warehouse import replace_rows
+from litsynth.warehouse import replace_rows, replace_tables
 from orchestration.metadata import table_metadata
 from orchestration.partitions import question_partitions
 from orchestration.resources import Project, Warehouse
@@ -24,8 +29,26 @@ PAPER_TEXT_SQL = """
 """
 
 
+PAPER_TITLE_SQL = """
+    SELECT p.paper_id, p.title, p.paper_text
+    FROM question_papers qp JOIN papers p USING (paper_id)
+    WHERE qp.question_id = ? AND qp.selected ORDER BY qp.rank
+"""
+CLAIM_TEXT_SQL = "SELECT claim_id, paper_id, text FROM claims WHERE question_id = ? ORDER BY claim_id"
+
+
 def _selected_papers(con, question_id: str) -> list[PaperText]:
     return [PaperText(*row) for row in con.execute(PAPER_TEXT_SQL, [question_id]).fetchall()]
+
+
+def paper_systems(con, question_id: str) -> dict[str, tuple[str, ...]]:
+    """Each selected paper's own systems (litsynth.entities.own_systems), to resolve "we" and "our"."""
+    return {paper_id: own_systems(title, text) for paper_id, title, text in con.execute(PAPER_TITLE_SQL, [question_id]).fetchall()}
+
+
+def question_subjects(con, question_id: str) -> dict:
+    """What each of the question's claims is about (litsynth.extraction.claim_subjects)."""
+    return claim_subjects(con.execute(CLAIM_TEXT_SQL, [question_id]).fetchall(), paper_systems(con, question_id))
 
 
 @asset(
@@ -87,6 +110,51 @@ def claims(context: AssetExecutionContext, project: Project, warehouse: Warehous
         metadata = table_metadata(con, "claims", claim_rows.sort("relevance", descending=True), ["claim_type", "relevance", "text"])
     types = dict(claim_rows.group_by("claim_type").len().iter_rows())
     return MaterializeResult(metadata={**metadata, "claim_types": MetadataValue.json(types), "quantities": quantity_rows.height})
+
+
+@asset(
+    partitions_def=question_partitions,
+    automation_condition=DOWNSTREAM,
+    group_name=GROUP,
+    kinds=KINDS,
+    deps=["claims"],
+    description=(
+        "The systems, datasets and metrics each claim names, its scope (own contribution, named system, comparison, "
+        "general) and the systems it is about, \"our method\" resolved to the paper's own system name."
+    ),
+)
+def claim_entities(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:
+    with warehouse.connect() as con:
+        subjects = question_subjects(con, context.partition_key)
+        rows = entity_rows(context.partition_key, subjects)
+        replace_rows(con, "claim_entities", rows, {"question_id": context.partition_key})
+        metadata = table_metadata(con, "claim_entities", rows, ["kind", "name", "is_subject", "claim_scope"])
+    scopes = Counter(subject.scope for subject in subjects.values())
+    return MaterializeResult(metadata={**metadata, "claim_scopes": MetadataValue.json(dict(sorted(scopes.items())))})
+
+
+@asset(
+    partitions_def=question_partitions,
+    automation_condition=DOWNSTREAM,
+    group_name=GROUP,
+    kinds=KINDS,
+    name="question_concepts",
+    deps=["claims", "questions"],
+    description="The question's concepts (keywords, named entities, phrases) and the selected papers and claims that cover each (question_concepts, concept_coverage).",
+)
+def question_concepts_asset(context: AssetExecutionContext, project: Project, warehouse: Warehouse) -> MaterializeResult:
+    question = next(q for q in project.settings().questions() if q.id == context.partition_key)
+    concepts = question_concepts(question.id, question.question, question.keywords)
+    with warehouse.connect() as con:
+        papers = [(paper_id, f"{title} {text}") for paper_id, title, text in con.execute(PAPER_TITLE_SQL, [question.id]).fetchall()]
+        covered = coverage(question.id, concepts, papers, con.execute(CLAIM_TEXT_SQL, [question.id]).fetchall())
+        rows = concept_rows(question.id, concepts)
+        replace_tables(con, [(table, frame, {"question_id": question.id}) for table, frame in (("question_concepts", rows), ("concept_coverage", covered))])
+        metadata = table_metadata(con, "question_concepts", rows, ["concept", "source"])
+    uncovered = sorted(set(rows["concept_id"]) - set(covered.filter(pl.col("item_type") == "paper")["concept_id"]))
+    return MaterializeResult(
+        metadata={**metadata, "not_covered": MetadataValue.json([c.text for c in concepts if c.concept_id in uncovered])}
+    )
 
 
 @asset(

@@ -1,19 +1,12 @@
-"""Evaluation stage: retrieval quality per question × model, on the question's own claims."""
+"""Evaluation stage: retrieval quality per question × model, by the inverse cloze protocol on the question's claims."""
 
-import numpy as np
 import polars as pl
-from dagster import (
-    AssetDep,
-    AssetExecutionContext,
-    MaterializeResult,
-    MetadataValue,
-    MultiPartitionKey,
-    MultiToSingleDimensionPartitionMapping,
-    asset,
-)
+from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, MultiPartitionKey, asset
 
-from litsynth.evaluation.question_retrieval import VectorsUnavailable, question_dataset, question_metrics, question_run
-from litsynth.retrieval.vector_store import vector_table
+from litsynth.embeddings import embed_cached
+from litsynth.evaluation.question_retrieval import PROTOCOL, ClaimSpan, VectorsUnavailable, cloze_dataset, question_metrics, question_run
+from litsynth.models.registry import load_encoder
+from litsynth.models.text_encoder import ModelUnavailable
 from litsynth.warehouse import replace_rows
 from orchestration.metadata import table_metadata
 from orchestration.partitions import question_model_partitions
@@ -32,53 +25,46 @@ METRICS_SCHEMA = {
 }
 
 
-def _stored_vectors(con, question_id: str, model_ids: list[str]) -> dict[str, dict[str, np.ndarray]]:
-    """Vectors already embedded for this question, per dense model that has them."""
-    embedded = {
-        model_id
-        for (model_id,) in con.execute(
-            "SELECT model_id FROM embedding_status WHERE question_id = ? AND status = 'embedded'", [question_id]
-        ).fetchall()
-    }
-    stored = {}
-    for model_id in sorted(embedded & set(model_ids)):
-        rows = con.execute(f"SELECT item_id, vector FROM {vector_table(model_id)} WHERE question_id = ?", [question_id]).fetchall()
-        stored[model_id] = {item_id: np.asarray(vector, dtype=np.float32) for item_id, vector in rows}
-    return stored
-
-
 @asset(
     partitions_def=question_model_partitions,
     automation_condition=DOWNSTREAM,
     group_name="embeddings",
     kinds={"duckdb", "python"},
-    deps=["embeddings", AssetDep("verifications", partition_mapping=MultiToSingleDimensionPartitionMapping(partition_dimension_name="question"))],
-    description=(
-        "Recall@1/5/10, MRR@10 and nDCG@10 of the model retrieving each claim's evidence (its source chunk and "
-        "verified supporting chunks) among the question's chunks; the same protocol for every model, bm25 and hybrid included."
-    ),
+    deps=["embeddings"],
+    description="Recall@1/5/10, MRR@10 and nDCG@10 of the model on the question's passages. Protocol: " + PROTOCOL,
 )
 def retrieval_metrics(context: AssetExecutionContext, project: Project, warehouse: Warehouse) -> MaterializeResult:
     key = context.partition_key
     assert isinstance(key, MultiPartitionKey)
     question_id, model_id = key.keys_by_dimension["question"], key.keys_by_dimension["model"]
-    catalog = project.settings().catalog()
+    settings = project.settings()
+    catalog = settings.catalog()
     spec = catalog.get(model_id)
     with warehouse.connect() as con:
-        chunks = con.execute("SELECT chunk_id, text FROM chunks WHERE question_id = ? ORDER BY chunk_id", [question_id]).fetchall()
-        claims = con.execute("SELECT claim_id, text, chunk_id FROM claims WHERE question_id = ? ORDER BY claim_id", [question_id]).fetchall()
-        supporting: dict[str, set[str]] = {}
-        for claim_id, chunk_id in con.execute(
-            "SELECT claim_id, evidence_chunk_id FROM verifications WHERE question_id = ? AND label = 'supported'", [question_id]
-        ).fetchall():
-            supporting.setdefault(claim_id, set()).add(chunk_id)
-        dataset = question_dataset(chunks, claims, supporting)
-        row = {"question_id": question_id, "model_id": model_id, "queries": len(claims), "documents": len(chunks), "reason": None}
+        chunks = {chunk_id: (start, text) for chunk_id, start, text in con.execute(
+            "SELECT chunk_id, char_start, text FROM chunks WHERE question_id = ? ORDER BY chunk_id", [question_id]
+        ).fetchall()}
+        claims = [ClaimSpan(*row) for row in con.execute(
+            "SELECT claim_id, text, chunk_id, char_start, char_end FROM claims WHERE question_id = ? ORDER BY claim_id", [question_id]
+        ).fetchall()]
+        cloze = cloze_dataset(chunks, claims)
+
+        def vectors_of(dense, dataset):
+            """Queries and contexts under a dense model, through the embedding cache."""
+            try:
+                encoder = load_encoder(dense, settings.project_root)
+            except ModelUnavailable as exc:
+                raise VectorsUnavailable(str(exc)) from exc
+            queries, _ = embed_cached(con, encoder, list(dataset.queries.values()), is_query=True)
+            documents, _ = embed_cached(con, encoder, [text for _, text in dataset.corpus.values()])
+            return {**dict(zip(dataset.queries, queries)), **dict(zip(dataset.corpus, documents))}
+
+        queries = len(cloze.dataset.queries)
+        row = {"question_id": question_id, "model_id": model_id, "queries": queries, "documents": len(cloze.dataset.corpus), "reason": None}
         try:
-            if not claims:
-                raise VectorsUnavailable("the question has no claims to search with")
-            run = question_run(dataset, spec, catalog, _stored_vectors(con, question_id, catalog.ids))
-            metrics = question_metrics(dataset, run)
+            if not queries:
+                raise VectorsUnavailable("no claim of the question has a context to search for")
+            metrics = question_metrics(cloze, question_run(cloze, spec, catalog, vectors_of))
             row.update(status="measured", **{column: metrics[name] for name, column in METRIC_COLUMNS.items()})
         except VectorsUnavailable as exc:
             row.update(status="skipped", reason=str(exc))

@@ -25,11 +25,13 @@ PER_QUESTION = MultiToSingleDimensionPartitionMapping(partition_dimension_name="
     deps=[
         "claims",
         "verifications",
+        "claim_relations",
+        "question_concepts",
         "prior_claim_matches",
         AssetDep("retrieval_metrics", partition_mapping=PER_QUESTION),
         AssetDep("embeddings", partition_mapping=PER_QUESTION),
     ],
-    description="The question's report (var/reports/<question>/report.md and .html): claims in full with verdicts and evidence, the model leaderboard, limitations from the data.",
+    description="The question's report (var/reports/<question>/report.md and .html): the answer (concept coverage, the claims that bear most, conflicts) first, claims in full with verdicts, reasons and whole evidence, the model leaderboard, limitations from the data.",
 )
 def report(context: AssetExecutionContext, project: Project, warehouse: Warehouse) -> MaterializeResult:
     settings = project.settings()
@@ -41,7 +43,8 @@ def report(context: AssetExecutionContext, project: Project, warehouse: Warehous
     markdown = render_markdown(data, plot_file=plot.name if plot else None)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "report.md").write_text(markdown, encoding="utf-8")
-    (folder / "report.html").write_text(render_html(markdown, data.question["question"]), encoding="utf-8")
+    images = {plot.name: plot.read_bytes()} if plot else {}
+    (folder / "report.html").write_text(render_html(markdown, data.question["question"], images), encoding="utf-8")
     indicators = {k: v for k, v in quality_indicators(data).items() if v is not None}
     return MaterializeResult(
         metadata={

@@ -3,13 +3,15 @@
 import polars as pl
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
+from assets.extraction import paper_systems, question_subjects
 from litsynth.embeddings import embed_cached
 from litsynth.models.text_encoder import load_text_encoder
+from litsynth.relations import RelationClaim, relation_rows
 from litsynth.verify.claims import VERIFICATION_SCHEMA, ClaimToVerify, verify_claims
 from litsynth.verify.evidence import EvidenceRetriever, Passage
 from litsynth.verify.verifiers import choose_verifier
 from litsynth.warehouse import replace_rows
-from orchestration.automation import VERIFIED_DOWNSTREAM
+from orchestration.automation import DOWNSTREAM, VERIFIED_DOWNSTREAM
 from orchestration.metadata import table_metadata
 from orchestration.partitions import question_partitions
 from orchestration.resources import Project, Warehouse
@@ -74,8 +76,11 @@ def verifier_model(context: AssetExecutionContext, project: Project) -> Material
     automation_condition=VERIFIED_DOWNSTREAM,
     group_name=GROUP,
     kinds={"duckdb", "pytorch"},
-    deps=["claims", "chunks", "verifier_model"],
-    description="Every claim with a label, a calibrated confidence and the independent evidence passage (other papers only), plus a grounding verdict.",
+    deps=["claims", "chunks", "claim_entities", "verifier_model"],
+    description=(
+        "Every claim with a label, a calibrated confidence, the independent evidence passage (other papers only) and the "
+        "reason; a claim about a specific system counts only evidence about that system. Plus a grounding verdict."
+    ),
 )
 def verifications(context: AssetExecutionContext, project: Project, warehouse: Warehouse) -> MaterializeResult:
     settings = project.settings()
@@ -89,8 +94,10 @@ def verifications(context: AssetExecutionContext, project: Project, warehouse: W
         chunks = con.execute("SELECT chunk_id, paper_id, text FROM chunks WHERE question_id = ? ORDER BY chunk_id", [question_id]).fetchall()
         passages = [Passage(*row) for row in chunks]
         source = {chunk_id: text for chunk_id, _, text in chunks}
+        systems = paper_systems(con, question_id)
+        subjects = question_subjects(con, question_id)
         claims = [
-            ClaimToVerify(claim_id, paper_id, text, source[chunk_id])
+            ClaimToVerify(claim_id, paper_id, text, source[chunk_id], subjects[claim_id])
             for claim_id, paper_id, text, chunk_id in con.execute(
                 "SELECT claim_id, paper_id, text, chunk_id FROM claims WHERE question_id = ? ORDER BY claim_id", [question_id]
             ).fetchall()
@@ -100,7 +107,9 @@ def verifications(context: AssetExecutionContext, project: Project, warehouse: W
             vectors, _ = embed_cached(con, encoder, [p.text for p in passages])
             retriever = EvidenceRetriever(passages, encoder, passage_vectors=vectors)
             try:
-                rows = verify_claims(question_id, claims, retriever, choice.verifier, encoder, verifier_name=verifier_name)
+                rows = verify_claims(
+                    question_id, claims, retriever, choice.verifier, encoder, verifier_name=verifier_name, paper_systems=systems
+                )
             finally:
                 retriever.close()
         replace_rows(con, "verifications", rows, {"question_id": question_id})
@@ -114,5 +123,35 @@ def verifications(context: AssetExecutionContext, project: Project, warehouse: W
             "labels": MetadataValue.json(labels),
             "with_evidence": int(rows["evidence_text"].is_not_null().sum()),
             "grounding": MetadataValue.json(dict(rows.group_by("grounding").len().iter_rows())),
+            "claim_scopes": MetadataValue.json(dict(rows.group_by("claim_scope").len().iter_rows())),
         }
     )
+
+
+@asset(
+    partitions_def=question_partitions,
+    automation_condition=DOWNSTREAM,
+    group_name=GROUP,
+    kinds={"duckdb", "python"},
+    deps=["verifications", "claim_entities"],
+    description=(
+        "Claims of different papers that corroborate or conflict with each other, or report different results on the "
+        "same benchmark: from the figures they state (same system, benchmark and metric) and from the verifier's evidence."
+    ),
+)
+def claim_relations(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:
+    question_id = context.partition_key
+    with warehouse.connect() as con:
+        subjects = question_subjects(con, question_id)
+        claims = con.execute("SELECT claim_id, paper_id, text, chunk_id FROM claims WHERE question_id = ? ORDER BY claim_id", [question_id]).fetchall()
+        in_chunk: dict[str, list[str]] = {}
+        for claim_id, _, _, chunk_id in claims:
+            in_chunk.setdefault(chunk_id, []).append(claim_id)
+        verdicts = con.execute(
+            "SELECT claim_id, label, confidence, evidence_chunk_id, evidence_text FROM verifications WHERE question_id = ? ORDER BY claim_id", [question_id]
+        ).pl().to_dicts()
+        related = [RelationClaim(claim_id, paper_id, text, subjects[claim_id]) for claim_id, paper_id, text, _ in claims]
+        rows = relation_rows(question_id, related, verdicts, in_chunk)
+        replace_rows(con, "claim_relations", rows, {"question_id": question_id})
+        metadata = table_metadata(con, "claim_relations", rows, ["relation", "shared_entity", "benchmark", "claim_quantity", "other_quantity"])
+    return MaterializeResult(metadata={**metadata, "relations": MetadataValue.json(dict(rows.group_by("relation").len().iter_rows()))})

@@ -263,9 +263,9 @@ def _plural(noun: str) -> str:
     return noun + ("es" if noun.endswith(("s", "x", "ch", "sh")) else "s")
 
 
-_METRIC_RE = _names(METRICS, METRIC_PATTERNS)
-_DATASET_RE = _names(DATASETS)
-_MODEL_RE = _names(MODELS, MODEL_PATTERNS)
+METRIC_RE = _names(METRICS, METRIC_PATTERNS)
+DATASET_RE = _names(DATASETS)
+MODEL_RE = _names(MODELS, MODEL_PATTERNS)
 _PLURALS = {form: _plural(n) for n in COUNT_NOUNS for form in (n, _plural(n))}
 _COUNTED = re.compile(
     r"(?:\s+(?:[\w-]+|<[^>]{0,80}>|\([^)]{0,80}\))){0,3}?\s+("
@@ -459,7 +459,7 @@ def _quantity(
 def parse_quantities(sentence: str) -> list[Quantity]:
     """Every stated number with its unit, metric, dataset and model (rules: module docstring)."""
     metrics, datasets, models = (
-        _Mentions(list(p.finditer(sentence))) for p in (_METRIC_RE, _DATASET_RE, _MODEL_RE)
+        _Mentions(list(p.finditer(sentence))) for p in (METRIC_RE, DATASET_RE, MODEL_RE)
     )
     taken = [m.span() for m in (*metrics.matches, *datasets.matches, *models.matches)]
     taken += [m.span() for m in _NOT_QUANTITY.finditer(sentence)]

@@ -19,6 +19,7 @@ from litsynth.ingest.worker import ParseBudget
 from litsynth.safeio import UnreadableFile, printable, read_regular
 
 PARTITION_KEY_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
+BenchmarkFamily = Literal["beir", "coco-captions"]  # the prefixes of benchmark_metrics.benchmark
 
 
 class ConfigError(ValueError):
@@ -33,6 +34,8 @@ class ResearchQuestion(BaseModel):
     id: str = Field(pattern=PARTITION_KEY_PATTERN, description="partition key: lowercase letters, digits, - and _")
     question: str = Field(min_length=10)
     keywords: tuple[str, ...] = ()
+    # Public benchmark families whose per-model metrics (benchmark_metrics) join the question's leaderboard.
+    benchmarks: tuple[BenchmarkFamily, ...] = ()
 
     @field_validator("question")
     @classmethod

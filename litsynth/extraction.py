@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from litsynth.claims import ClaimExtractor, ExtractedClaim, is_complete_sentence, match_prior_claim
+from litsynth.entities import ClaimSubject, claim_subject, entity_key
 from litsynth.text import Chunk, chunk_id, chunk_text
 
 CHUNK_SCHEMA = {
@@ -46,6 +47,17 @@ QUANTITY_SCHEMA = {
     "to_value": pl.Float64,
     "counted": pl.Utf8,
     "raw": pl.Utf8,
+}
+ENTITY_SCHEMA = {
+    "question_id": pl.Utf8,
+    "claim_id": pl.Utf8,
+    "position": pl.Int32,
+    "kind": pl.Utf8,
+    "name": pl.Utf8,
+    "name_key": pl.Utf8,
+    "is_subject": pl.Boolean,
+    "resolved_from": pl.Utf8,
+    "claim_scope": pl.Utf8,
 }
 PRIOR_MATCH_SCHEMA = {
     "question_id": pl.Utf8,
@@ -149,6 +161,34 @@ def extract_claims(
         for position, q in enumerate(c.quantities)
     ]
     return pl.DataFrame(claim_rows, schema=CLAIM_SCHEMA), pl.DataFrame(quantity_rows, schema=QUANTITY_SCHEMA)
+
+
+def claim_subjects(
+    claims: Sequence[tuple[str, str, str]], paper_systems: Mapping[str, Sequence[str]]
+) -> dict[str, ClaimSubject]:
+    """Per claim (id, paper id, text): what it is about, its paper's own systems resolving "we"."""
+    known = sorted({s for systems in paper_systems.values() for s in systems})
+    return {claim_id: claim_subject(text, paper_systems.get(paper_id, ()), known) for claim_id, paper_id, text in claims}
+
+
+def entity_rows(question_id: str, subjects: Mapping[str, ClaimSubject]) -> pl.DataFrame:
+    """``claim_entities`` rows: every entity of every claim, its subject systems flagged."""
+    rows = [
+        {
+            "question_id": question_id,
+            "claim_id": claim_id,
+            "position": position,
+            "kind": e.kind,
+            "name": e.name,
+            "name_key": e.key,
+            "is_subject": e.key in {entity_key(system) for system in subject.systems},
+            "resolved_from": e.resolved_from,
+            "claim_scope": subject.scope,
+        }
+        for claim_id, subject in subjects.items()
+        for position, e in enumerate(subject.entities)
+    ]
+    return pl.DataFrame(rows, schema=ENTITY_SCHEMA)
 
 
 def audit_prior_claims(

@@ -95,5 +95,7 @@ asset_checks = [
     suite_check("question_papers", blocking=False),
     suite_check("chunks", blocking=True),
     suite_check("claims", blocking=True),
+    suite_check("claim_entities", blocking=False),
+    suite_check("claim_relations", blocking=False),
     suite_check("prior_claim_matches", blocking=False),
 ]

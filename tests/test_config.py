@@ -18,6 +18,7 @@ def test_bundled_questions_are_the_seed_report_questions(seed_file):
     seed_004 = " ".join(seed_file("004").read_text(encoding="utf-8").split())
     assert questions["one-to-many-defense-clip"].question in seed_000
     assert questions["alignment-vs-contrastive-pretraining"].question in seed_004
+    assert questions["one-to-many-defense-clip"].benchmarks == ("coco-captions",)  # its leaderboard shows COCO captions
 
 
 def test_bundled_catalog_defines_the_model_partitions():
@@ -35,6 +36,7 @@ def test_bundled_catalog_defines_the_model_partitions():
         ("id: ok\nquestion: What is dense retrieval good for?\ncolour: red\n", "field 'colour'"),
         ("- just\n- a list\n", "expected a mapping"),
         ("id: [unclosed\n", "not valid UTF-8 YAML"),
+        ("id: ok\nquestion: What is dense retrieval good for?\nbenchmarks: [coco]\n", "field 'benchmarks.0'"),
     ],
 )
 def test_malformed_question_names_file_and_field(tmp_path: Path, text: str, message: str):

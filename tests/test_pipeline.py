@@ -19,7 +19,9 @@ from .conftest import REPO_ROOT, SEEDS_DIR
 QUESTION_000 = "one-to-many-defense-clip"
 QUESTION_004 = "alignment-vs-contrastive-pretraining"
 CORPUS_ASSETS = ["questions", "arxiv_harvest", "documents", "papers", "prior_reports", "verifier_model"]
-QUESTION_ASSETS = ["question_papers", "chunks", "claims", "prior_claim_matches", "verifications"]
+QUESTION_ASSETS = [
+    "question_papers", "chunks", "claims", "claim_entities", "question_concepts", "prior_claim_matches", "verifications", "claim_relations", "report",
+]
 
 
 def _resources(tmp_path: Path, corpus_dirs: list[str]) -> dict:
@@ -244,7 +246,7 @@ def test_every_view_and_example_query_runs_on_a_materialised_warehouse(seed_ware
         if sql_file.parent.name == "views":
             view = sql_file.read_text(encoding="utf-8").split("VIEW", 1)[1].split()[0]
             rows = con.execute(f"SELECT * FROM {view}").fetchall()
-            if view in ("question_overview", "claims_with_evidence", "prior_report_audit"):
+            if view in ("question_overview", "claims_with_evidence", "prior_report_audit", "question_coverage"):
                 assert rows, f"view {view} is empty on the seed warehouse"
         else:
             con.execute(sql_file.read_text(encoding="utf-8")).fetchall()
@@ -266,3 +268,96 @@ def test_every_claim_is_verified_against_other_papers_only(seed_warehouse):
         assert label == "not_enough_evidence" or evidence_text
         assert grounding == "faithful"  # extracted claims are verbatim spans of their chunk
     assert sum(1 for row in rows if row[5]) > len(rows) / 2, "most claims show an evidence passage"
+
+
+def test_a_claim_about_a_specific_system_counts_only_evidence_on_that_system(seed_warehouse):
+    from litsynth.entities import entity_key
+
+    tmp_path, _, _, checks = seed_warehouse
+    for question in (QUESTION_000, QUESTION_004):
+        assert checks[question]["claim_entities_expectations"].passed, checks[question]["claim_entities_expectations"].metadata
+        assert checks[question]["claim_relations_expectations"].passed, checks[question]["claim_relations_expectations"].metadata
+    rows = _rows(
+        tmp_path,
+        """SELECT v.claim_scope, v.label, v.reason, k.text, e.title,
+                  (SELECT list(x.name_key) FROM claim_entities x WHERE x.question_id = v.question_id AND x.claim_id = v.claim_id AND x.is_subject)
+           FROM verifications v LEFT JOIN chunks k ON k.question_id = v.question_id AND k.chunk_id = v.evidence_chunk_id
+           LEFT JOIN papers e ON e.paper_id = v.evidence_paper_id""",
+    )
+    assert all(r[2] for r in rows), "every verdict states its reason"
+    scopes = {scope for scope, *_ in rows}
+    assert {"own", "general"} <= scopes
+    for scope, label, reason, passage, evidence_title, subject in rows:
+        if scope in ("own", "named") and label != "not_enough_evidence":
+            about = entity_key(passage) + entity_key(evidence_title)
+            assert subject and any(key in about for key in subject), (reason, passage)
+    set_aside = [reason for _, label, reason, *_ in rows if label == "not_enough_evidence" and "set aside" in reason]
+    assert all("the evidence is not about" in r or "unnamed contribution" in r for r in set_aside)
+
+
+def _report(tmp_path: Path, question: str) -> tuple[str, str]:
+    folder = tmp_path / "reports" / question
+    return (folder / "report.md").read_text(encoding="utf-8"), (folder / "report.html").read_text(encoding="utf-8")
+
+
+def test_the_first_screen_of_the_seed_000_report_says_what_the_corpus_cannot_answer(seed_warehouse):
+    tmp_path, *_ = seed_warehouse
+    markdown, _ = _report(tmp_path, QUESTION_000)
+    first_screen = "\n".join(markdown.splitlines()[:6])
+    assert "## Answer: what the corpus says" in first_screen
+    assert "no selected paper covers “one-to-many relationship-based defense strategy”" in first_screen
+    assert "Covered: “CLIP” by" in first_screen
+    coverage = _rows(tmp_path, f"SELECT concept, answer FROM question_coverage WHERE question_id = '{QUESTION_000}' ORDER BY position")
+    assert ("one-to-many relationship-based defense strategy", "not covered by the corpus") in coverage
+    assert any(concept == "CLIP" and answer.startswith("covered by") for concept, answer in coverage)
+
+
+def test_no_report_line_ends_in_a_cut_word_and_evidence_is_shown_whole(seed_warehouse):
+    import re
+
+    tmp_path, *_ = seed_warehouse
+    texts = _rows(
+        tmp_path,
+        """SELECT string_agg(t, ' ') FROM (SELECT paper_text || ' ' || title AS t FROM papers UNION ALL SELECT question FROM questions
+           UNION ALL SELECT reason FROM verifications UNION ALL SELECT text FROM prior_report_claims
+           UNION ALL SELECT coalesce(reason, '') FROM prior_claim_matches UNION ALL SELECT concept FROM question_concepts
+           UNION ALL SELECT model_id || ' ' || coalesce(reason, '') FROM embedding_status)""",
+    )[0][0]
+    vocabulary = set(re.findall(r"[A-Za-z]+", texts + (REPO_ROOT / "litsynth" / "report.py").read_text(encoding="utf-8")))
+    for question in (QUESTION_000, QUESTION_004):
+        markdown, html = _report(tmp_path, question)
+        assert "…" not in markdown
+        for line in markdown.splitlines():
+            words = re.findall(r"[A-Za-z]+", line)
+            assert not words or words[-1] in vocabulary, f"cut word at the end of: {line}"
+        passages = _rows(tmp_path, f"""SELECT v.evidence_text, k.text FROM verifications v JOIN chunks k ON k.question_id = v.question_id
+                                         AND k.chunk_id = v.evidence_chunk_id WHERE v.question_id = '{question}'""")
+        flat = " ".join(markdown.replace("\\", "").split())
+        for evidence, passage in passages:
+            assert " ".join(evidence.replace("\\", "").split()) in flat
+        assert "<details><summary>the whole passage</summary>" in html and "&lt;details" not in html
+
+
+def test_report_html_loads_nothing_remote_and_shows_a_title_image_as_text(seed_warehouse):
+    import re
+
+    import polars as pl
+
+    from litsynth.report import load_report_data, render_html, render_markdown
+
+    tmp_path, *_ = seed_warehouse
+    _, html = _report(tmp_path, QUESTION_000)
+    assert '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; img-src data:; style-src \'unsafe-inline\'">' in html
+    assert not re.search(r"""<(?:img|script|link|iframe|source|video|audio)\b[^>]*\b(?:src|href)=["']?(?:https?:)?//""", html)
+    con = connect_read_only(tmp_path / "warehouse.duckdb")
+    try:
+        data = load_report_data(con, QUESTION_000)
+    finally:
+        con.close()
+    hostile = "Tracked ![pixel](https://evil.example/p.png) <img src=https://evil.example/q.png>"
+    data.papers = data.papers.with_columns(pl.lit(hostile).alias("title"))
+    data.question = {**data.question, "question": hostile + " question?"}
+    markdown = render_markdown(data)
+    page = render_html(markdown, data.question["question"])
+    assert "evil.example" in page  # shown as text
+    assert "<img" not in page and "![pixel]" not in markdown

@@ -658,7 +658,6 @@ REVIEWED_SQL_SITES = {
     "litsynth/retrieval/vector_store.py::exact_search": "table checked by _checked (same regex), dim an int parsed from the schema; the vector and filters are bound",
     "litsynth/retrieval/vector_store.py::hnsw_search": "HNSW_SQL formatted with a _checked table and an int dim; vector and k are bound",
     "litsynth/retrieval/vector_store.py::hnsw_plan": "as hnsw_search",
-    "assets/metrics.py::_stored_vectors": "table from vector_table(model_id) (regex-checked); question_id is bound",
     "litsynth/quality.py::quality_frame": "SQL read from sql/quality/<table>.sql of the checkout (table names come from code); the partition is bound as $partition",
     "litsynth/report.py::load_report_data": "the local helper `one(sql)` is only called with literal SQL (checked below); question_id is bound",
 }

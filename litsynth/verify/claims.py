@@ -1,18 +1,23 @@
 """Verify a question's claims against passages of other papers: rows of ``verifications``.
 
 Each claim gets the top hybrid-retrieved passages of the question's corpus, its own paper
-excluded; the verifier labels each (claim, passage) pair, and the claim takes the most
-confident decisive verdict (supported or contradicted), else "not enough evidence" with the
-closest passage shown. Grounding checks the claim against its own source chunk separately.
+excluded; the verifier labels each (claim, passage) pair. A decisive verdict (supported or
+contradicted) counts only when the passage may bear on the claim's subject
+(:func:`litsynth.entities.evidence_about`: a claim about a specific system needs evidence on
+that system, a general claim evidence sentences that state a finding), and the claim takes the most confident one that counts. Otherwise the label is
+"not enough evidence" with the closest passage shown (the set-aside one when the verifier was
+decisive about another system) and its confidence is that passage's P(not enough evidence).
+Every row says why (``reason``). Grounding checks the claim against its own source separately.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import polars as pl
 
+from litsynth.entities import ClaimSubject, evidence_about, passage_systems
 from litsynth.verify.evidence import EvidenceRetriever, grounding
 from litsynth.verify.verifiers import RetrievalSignal, Verdict, Verifier
 
@@ -30,6 +35,8 @@ VERIFICATION_SCHEMA = {
     "evidence_candidates": pl.Int32,
     "grounding": pl.Utf8,
     "grounding_score": pl.Float64,
+    "claim_scope": pl.Utf8,
+    "reason": pl.Utf8,
 }
 
 
@@ -39,11 +46,16 @@ class ClaimToVerify:
     paper_id: str
     text: str
     source_text: str  # the claim's own chunk
+    subject: ClaimSubject
+
+
+def _sentences(text: str, verdict: Verdict) -> list[str]:
+    """The rationale sentences the verifier used, else the whole passage."""
+    return [text[s:e] for s, e in verdict.rationale] if verdict.rationale else [text]
 
 
 def _shown(text: str, verdict: Verdict) -> str:
-    """The rationale sentences the verifier used, else the whole passage."""
-    return " ".join(text[s:e] for s, e in verdict.rationale) if verdict.rationale else text
+    return " ".join(_sentences(text, verdict))
 
 
 def verify_claims(
@@ -54,8 +66,19 @@ def verify_claims(
     encoder,
     *,
     verifier_name: str,
+    paper_systems: Mapping[str, Sequence[str]],
     k: int = EVIDENCE_K,
 ) -> pl.DataFrame:
+    """One verifications row per claim; ``paper_systems`` maps each paper to its own systems
+    (:func:`litsynth.entities.own_systems`), so a passage saying "we" is read as about them."""
+    known = sorted({s for systems in paper_systems.values() for s in systems})
+    about: dict[str, set[str]] = {}
+
+    def systems_of(passage) -> set[str]:
+        if passage.passage_id not in about:
+            about[passage.passage_id] = passage_systems(passage.text, paper_systems.get(passage.paper_id, ()), known)
+        return about[passage.passage_id]
+
     rows = []
     for claim in claims:
         hits = retriever.search(claim.text, exclude_paper_id=claim.paper_id, k=k)
@@ -74,18 +97,37 @@ def verify_claims(
             "evidence_candidates": candidates,
             "grounding": grounded.verdict,
             "grounding_score": grounded.score,
+            "claim_scope": claim.subject.scope,
+            "reason": "no passage of another paper was retrieved",
         }
         if hits:
             verdicts = verifier.predict([claim.text] * len(hits), [h.passage.text for h in hits], RetrievalSignal.from_hits(hits))
-            decisive = [(v, h) for v, h in zip(verdicts, hits) if v.label != "not_enough_evidence"]
-            verdict, hit = max(decisive, key=lambda vh: vh[0].confidence) if decisive else (verdicts[0], hits[0])
+            judged = [
+                (v, h, *evidence_about(claim.subject, systems_of(h.passage), _sentences(h.passage.text, v)))
+                for v, h in zip(verdicts, hits)
+            ]
+            counted = [(v, h, why) for v, h, ok, why in judged if ok and v.label != "not_enough_evidence"]
+            set_aside = [(v, h, why) for v, h, ok, why in judged if not ok and v.label != "not_enough_evidence"]
+            if counted:
+                verdict, hit, why = max(counted, key=lambda vhw: vhw[0].confidence)
+                label, confidence = verdict.label, verdict.confidence
+                reason = f"{verdict.label} by the verifier; {why}"
+            elif set_aside:
+                verdict, hit, why = max(set_aside, key=lambda vhw: vhw[0].confidence)
+                label, confidence = "not_enough_evidence", verdict.probabilities["not_enough_evidence"]
+                reason = f"the verifier read this passage as {verdict.label}, set aside: {why}"
+            else:
+                verdict, hit = verdicts[0], hits[0]
+                label, confidence = verdict.label, verdict.confidence
+                reason = f"none of the {len(hits)} passages retrieved from other papers is decisive for the verifier"
             row.update(
-                label=verdict.label,
-                confidence=verdict.confidence,
+                label=label,
+                confidence=confidence,
                 evidence_paper_id=hit.passage.paper_id,
                 evidence_chunk_id=hit.passage.passage_id,
                 evidence_text=_shown(hit.passage.text, verdict),
                 evidence_score=hit.dense,
+                reason=reason,
             )
         rows.append(row)
     return pl.DataFrame(rows, schema=VERIFICATION_SCHEMA)

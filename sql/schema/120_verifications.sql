@@ -5,7 +5,7 @@ CREATE TABLE IF NOT EXISTS verifications (
     claim_id           VARCHAR NOT NULL,
     verifier           VARCHAR NOT NULL,      -- e.g. baseline, trained:<version>
     label              VARCHAR NOT NULL CHECK (label IN ('supported', 'contradicted', 'not_enough_evidence')),
-    confidence         DOUBLE NOT NULL,       -- calibrated probability of the label
+    confidence         DOUBLE NOT NULL,       -- calibrated probability of the label (P(not enough evidence) of the passage when set aside)
     evidence_paper_id  VARCHAR,               -- NULL when no independent passage was retrieved
     evidence_chunk_id  VARCHAR,
     evidence_text      VARCHAR,               -- the passage (or its best sentence) shown to readers
@@ -13,5 +13,7 @@ CREATE TABLE IF NOT EXISTS verifications (
     evidence_candidates INTEGER NOT NULL,     -- passages of other papers considered
     grounding          VARCHAR NOT NULL,      -- faithful / paraphrased / unfaithful vs the claim's own source
     grounding_score    DOUBLE NOT NULL,
+    claim_scope        VARCHAR NOT NULL CHECK (claim_scope IN ('own', 'named', 'comparison', 'general')),  -- litsynth.entities
+    reason             VARCHAR NOT NULL,      -- why this label: the evidence rule applied, or why there is none
     PRIMARY KEY (question_id, claim_id)
 );
