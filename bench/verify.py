@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--nli-pairs-per-file", type=int, default=None, help="default: settings verifier.nli_pairs_per_file")
     parser.add_argument("--nli-epochs", type=int, default=None, help="default: settings verifier.nli_epochs")
     parser.add_argument("--shipped-dir", type=Path, default=settings.path(settings.verifier.shipped_dir), help="shipped versions, reused when the version matches")
-    parser.add_argument("--cache", type=Path, default=None, help="DuckDB embedding cache of the corpus (default var/cache/verify_embeddings.duckdb)")
+    parser.add_argument("--cache", type=Path, default=None, help="warehouse whose embedding cache holds the corpus vectors (default var/warehouse.duckdb)")
     parser.add_argument("--retrain", action="store_true", help="train even if this version exists")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1: leaves a core to other work)")
     args = parser.parse_args(argv)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from litsynth.entities import ClaimSubject, evidence_about, passage_systems
+from litsynth.progress import Progress
 from litsynth.verify.evidence import EvidenceRetriever, grounding
 from litsynth.verify.verifiers import RetrievalSignal, Verdict, Verifier
 
@@ -58,6 +59,28 @@ def _shown(text: str, verdict: Verdict) -> str:
     return " ".join(_sentences(text, verdict))
 
 
+CLAIMS_PER_BATCH = 16  # claims whose (claim, passage) pairs go to the verifier in one call
+
+
+def _predict_in_blocks(verifier: Verifier, claims: Sequence[ClaimToVerify], hits_per_claim: Sequence[Sequence]) -> list[list[Verdict]]:
+    """The verifier's verdict on every (claim, hit), many claims per call (batched on CPU), with
+    progress; retrieval signals are still computed per claim (they compare a claim's hits)."""
+    counter = Progress("verifying claims", len(claims), unit="claims")
+    verdicts: list[list[Verdict]] = []
+    for start in range(0, len(claims), CLAIMS_PER_BATCH):
+        block = list(zip(claims[start : start + CLAIMS_PER_BATCH], hits_per_claim[start : start + CLAIMS_PER_BATCH]))
+        texts = [claim.text for claim, hits in block for _ in hits]
+        passages = [h.passage.text for _, hits in block for h in hits]
+        signals = [signal for _, hits in block for signal in RetrievalSignal.from_hits(hits)]
+        flat = verifier.predict(texts, passages, signals) if texts else []
+        offset = 0
+        for _, hits in block:
+            verdicts.append(list(flat[offset : offset + len(hits)]))
+            offset += len(hits)
+        counter.update(start + len(block))
+    return verdicts
+
+
 def verify_claims(
     question_id: str,
     claims: Sequence[ClaimToVerify],
@@ -79,9 +102,10 @@ def verify_claims(
             about[passage.passage_id] = passage_systems(passage.text, paper_systems.get(passage.paper_id, ()), known)
         return about[passage.passage_id]
 
+    hits_per_claim = retriever.search_many([(c.text, c.paper_id) for c in claims], k=k)
+    verdicts_per_claim = _predict_in_blocks(verifier, claims, hits_per_claim)
     rows = []
-    for claim in claims:
-        hits = retriever.search(claim.text, exclude_paper_id=claim.paper_id, k=k)
+    for claim, hits, verdicts in zip(claims, hits_per_claim, verdicts_per_claim):
         candidates = sum(1 for p in retriever.passages if p.paper_id != claim.paper_id)
         grounded = grounding(claim.text, claim.source_text, encoder)
         row = {
@@ -101,7 +125,6 @@ def verify_claims(
             "reason": "no passage of another paper was retrieved",
         }
         if hits:
-            verdicts = verifier.predict([claim.text] * len(hits), [h.passage.text for h in hits], RetrievalSignal.from_hits(hits))
             judged = [
                 (v, h, *evidence_about(claim.subject, systems_of(h.passage), _sentences(h.passage.text, v)))
                 for v, h in zip(verdicts, hits)

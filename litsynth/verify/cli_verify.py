@@ -24,7 +24,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--split", choices=("all", "validation"), default="all", help="validation: only the claims held out of training")
     parser.add_argument("--validation-fraction", type=float, default=0.2)
     parser.add_argument("--retriever-k", type=int, default=3)
-    parser.add_argument("--cache", type=Path, default=None, help="DuckDB embedding cache (default var/cache/verify_embeddings.duckdb)")
+    parser.add_argument("--cache", type=Path, default=None, help="warehouse whose embedding cache to use (default var/warehouse.duckdb)")
     parser.set_defaults(handler=run)
     return parser
 

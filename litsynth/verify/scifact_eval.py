@@ -25,7 +25,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
 import numpy as np
 
 from litsynth.config import Settings, project_root
@@ -36,10 +35,10 @@ from litsynth.progress import Progress
 from litsynth.verify.evidence import EvidenceRetriever, Hit, Passage
 from litsynth.verify.scifact_data import Abstract, SciFactClaim, check_claims_against_corpus, load_claims, load_corpus
 from litsynth.verify.verifiers import CONTRADICTED, LABELS, NEI, SUPPORTED, Gate, Label, RetrievalSignal, Verdict, Verifier
-from litsynth.warehouse import apply_schema
+from litsynth.warehouse import open_warehouse
 
 RETRIEVAL_MODEL = "minilm-l6"
-DEFAULT_CACHE = "var/cache/verify_embeddings.duckdb"
+DEFAULT_CACHE = Settings.model_fields["warehouse"].default  # the warehouse: one embedding cache for every use
 MAX_ABSTRACTS = 3
 MAX_SENTENCES = 3
 def is_validation(claim_id: int, fraction: float, salt: str = "scifact-validation") -> bool:
@@ -144,26 +143,22 @@ def default_encoder() -> Encoder:
 
 
 def corpus_retriever(corpus: Mapping[str, Abstract], encoder: Encoder, cache_path: Path | None = None) -> EvidenceRetriever:
-    """A retriever over every abstract; vectors come from a DuckDB embedding cache, so the
-    corpus is encoded once per model, not once per run."""
+    """A retriever over every abstract; vectors come from the warehouse's embedding cache (the
+    one the pipeline and the benchmarks use), so the corpus is encoded once per model."""
     passages = [Passage(doc_id, doc_id, a.search_text) for doc_id, a in corpus.items()]
     path = Path(cache_path) if cache_path else project_root() / DEFAULT_CACHE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path))
-    try:
-        apply_schema(con)  # the warehouse schema; only its embedding_cache table is used here
-        vectors, _ = embed_cached(con, encoder, [p.text for p in passages], progress=Progress("embedding the claim corpus", len(passages), unit="abstracts").callback())
-    finally:
-        con.close()
+    with open_warehouse(path) as con:
+        vectors, _ = embed_cached(con, encoder, [p.text for p in passages])
     return EvidenceRetriever(passages, encoder, passage_vectors=vectors)
 
 
 def retrieve(claims: Sequence[SciFactClaim], retriever: EvidenceRetriever, k: int) -> dict[int, list[Hit]]:
     """Top-k abstracts per claim; SciFact claims come from papers outside the corpus."""
     progress, hits = Progress("retrieving evidence abstracts", len(claims), unit="claims"), {}
-    for claim in claims:
-        hits[claim.id] = retriever.search(claim.claim, exclude_paper_id=None, k=k)
-        progress.update(advance=1)
+    for start in range(0, len(claims), 64):
+        block = claims[start : start + 64]
+        hits.update(zip((c.id for c in block), retriever.search_many([(c.claim, None) for c in block], k=k)))
+        progress.update(advance=len(block))
     return hits
 
 
