@@ -282,7 +282,7 @@ def render_markdown(data: ReportData, *, plot_file: str | None = None, generated
                 [[r["benchmark"], r["metric"], r["model_id"], r["value"], r["published"], r["reason"] or ""] for r in data.benchmarks.iter_rows(named=True)],
             )
             if data.benchmarks.height
-            else "Not measured in this warehouse (the benchmark job has not run, e.g. `litsynth run --skip-benchmarks`)."
+            else "Not measured in this warehouse yet: run `litsynth bench` (every catalog model on the public benchmarks; long, so it is not part of `litsynth run`)."
         )
     sections += ["## 4 Extracted claims", _claims_markdown(claims, data.relations)]
     sections += ["## 5 Limitations", _limitations(data, no_evidence)]
