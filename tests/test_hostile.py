@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from litsynth.claims import classify_claim, parse_quantities
 from litsynth.config import ConfigError, ModelSpec, load_catalog, safe_yaml, scan_questions
 from litsynth.corpus import discover_files, ingest_files
-from litsynth.ingest import parse_bytes, report
+from litsynth.ingest import report
 from litsynth.ingest.listing import looks_like_listing
 from litsynth.ingest.worker import ParseBudget, ParseWorker
 from litsynth.models.text_encoder import ModelUnavailable, TextEncoder, resolve_weights
@@ -260,6 +260,7 @@ def test_the_dagster_questions_step_records_bad_files_and_loads_the_others(tmp_p
         files = {Path(f).name: (status, reason, qid) for f, status, reason, qid in con.execute("SELECT file, status, reason, question_id FROM question_files").fetchall()}
         questions = [r[0] for r in con.execute("SELECT question_id FROM questions").fetchall()]
         suite = validate_table(con, "question_files")
+        accounting = con.execute("SELECT files, loaded, rejected, [f.file[-11:] for f in rejected_files] FROM question_file_accounting").fetchone()
     finally:
         con.close()
     assert questions == ["one-to-many-defense-clip"]
@@ -267,6 +268,7 @@ def test_the_dagster_questions_step_records_bad_files_and_loads_the_others(tmp_p
     assert files["laughs.yaml"][0] == "rejected" and "expands past" in files["laughs.yaml"][1] and "Fix:" in files["laughs.yaml"][1]
     assert "a directory" in files["folder.yaml"][1] and "FIFO" in files["pipe.yaml"][1] and "the file is empty" in files["empty.yaml"][1]
     assert suite.passed and suite.rows == 5, suite.failures
+    assert accounting == (5, 1, 4, ["/empty.yaml", "folder.yaml", "laughs.yaml", "s/pipe.yaml"])  # what the report's methodology prints
 
 
 # --- catalog paths ---------------------------------------------------------------------------------

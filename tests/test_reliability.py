@@ -283,28 +283,6 @@ def test_sigkill_mid_transaction_leaves_the_partition_as_before(tmp_path, hook):
 # --- hostile and malformed input, idempotency ----------------------------------------------------
 
 
-def _pdf(lines: list[str], title: str | None = None) -> bytes:
-    """A minimal valid one-page PDF with one text line per item."""
-    escape = lambda s: s.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")  # noqa: E731
-    stream = ("BT /F1 11 Tf 14 TL 72 740 Td " + " ".join(f"({escape(s)}) Tj T*" for s in lines) + " ET").encode()
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream),
-        f"<< /Title ({escape(title)}) >>".encode() if title else b"<< >>",
-    ]
-    out, offsets = bytearray(b"%PDF-1.4\n"), []
-    for number, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1) + b"".join(b"%010d 00000 n \n" % o for o in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R /Info 6 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return bytes(out)
-
-
 ODD_NAME = f"-{EVIL} \u00fcn\u00ef c\u00f6d\u00e9.txt"  # leading dash, spaces, quote, semicolon, unicode
 ESCAPE_NAME = "\x1b[2J\x1b]0;owned\x07 \u202eevil.txt"  # clears the screen and retitles a terminal if logged raw
 NON_UTF8_NAME = os.fsdecode(b"caf\xe9 notes.txt")  # a Latin-1 file name: not valid UTF-8
@@ -321,7 +299,7 @@ def _hostile_corpus(root: Path) -> tuple[Path, dict[str, tuple[str, str | None]]
     outside = root / "outside"
     outside.mkdir()
     (outside / "secret.txt").write_text("Daily Papers\n\nOutside Paper Zeta\n\nWe must never be ingested.\n", encoding="utf-8")
-    good_pdf = _pdf(["A Paper In A Big PDF", "Abstract", "Text.", "1 Introduction", "More."], title="A Paper In A Big PDF")
+    good_pdf = fi.text_pdf(["A Paper In A Big PDF", "Abstract", "Text.", "1 Introduction", "More."], title="A Paper In A Big PDF")
     files: dict[str, bytes] = {
         "empty.txt": b"",
         "random.bin": random.Random(1).randbytes(4096),

@@ -87,8 +87,10 @@ def _serve(memory_bytes: int, max_decompressed_bytes: int) -> int:
 
     requests, replies = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # a stray print must not corrupt the protocol
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
     limit = _virtual_bytes() + memory_bytes
-    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    limit = limit if hard == resource.RLIM_INFINITY else min(limit, hard)  # never above what this process may have
+    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
     replies.write(_frame(b'{"ready": true}'))
     replies.flush()
     while (header := _read_frame(requests)) is not None and (data := _read_frame(requests)) is not None:
