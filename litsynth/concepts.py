@@ -10,7 +10,9 @@ Concepts (:func:`question_concepts`), in this order, each once (by content terms
    adverbs, cut to their first ``MAX_PHRASE_WORDS`` words (source ``question``).
 
 Coverage rule (:func:`coverage`): a text covers a concept when it holds every content term of
-the concept (:func:`litsynth.claims.content_terms`, crude stems). A paper covers it when its
+the concept (:func:`litsynth.claims.content_terms`, crude stems), or, for a concept that is a
+named entity, when it names the same entity (:func:`litsynth.entities.canonical_key`: "Recall@1"
+covers "R@1", "MS-COCO" covers "MSCOCO"). A paper covers it when its
 title and text do; a claim when its sentence does. A concept no selected paper covers is "not
 covered by the corpus".
 """
@@ -24,7 +26,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from litsynth.claims import STOPWORDS, content_terms
-from litsynth.entities import mentions
+from litsynth.entities import canonical_key, mentions
 from litsynth.ids import content_id
 
 MAX_PHRASE_WORDS = 4
@@ -53,6 +55,7 @@ class Concept:
     text: str
     source: str  # keyword, entity, question
     terms: frozenset[str]
+    entity: tuple[str, str] | None = None  # (kind, canonical key) when the concept is one named entity
 
 
 def _phrases(question: str) -> list[str]:
@@ -80,12 +83,14 @@ def question_concepts(question_id: str, question: str, keywords: Sequence[str]) 
         terms = frozenset(content_terms(text))
         if terms and terms not in seen:
             seen.add(terms)
-            concepts.append(Concept(content_id(question_id, text.casefold()), text, source, terms))
+            named = mentions(text)
+            entity = (named[0].kind, canonical_key(named[0].kind, text)) if len(named) == 1 and named[0].name == text else None
+            concepts.append(Concept(content_id(question_id, text.casefold()), text, source, terms, entity))
     return concepts
 
 
-def covers(concept: Concept, text_terms: set[str]) -> bool:
-    return concept.terms <= text_terms
+def covers(concept: Concept, text_terms: set[str], text_entities: set[tuple[str, str]]) -> bool:
+    return concept.terms <= text_terms or concept.entity in text_entities
 
 
 def concept_rows(question_id: str, concepts: Sequence[Concept]) -> pl.DataFrame:
@@ -110,9 +115,10 @@ def coverage(
     for item_type, items in (("paper", [(pid, pid, text) for pid, text in papers]), ("claim", claims)):
         for item_id, paper_id, text in items:
             terms = content_terms(text)
+            entities = {(e.kind, canonical_key(e.kind, e.name)) for e in mentions(text)}
             rows += [
                 {"question_id": question_id, "concept_id": c.concept_id, "item_type": item_type, "item_id": item_id, "paper_id": paper_id}
                 for c in concepts
-                if covers(c, terms)
+                if covers(c, terms, entities)
             ]
     return pl.DataFrame(rows, schema=COVERAGE_SCHEMA)

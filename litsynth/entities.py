@@ -40,6 +40,7 @@ Scope = Literal["own", "named", "comparison", "general"]
 NOT_SYSTEMS = frozenset(
     "github pytorch huggingface openai arxiv deepmind imagenet1k covid19 nvidia".split()
 )
+DATASET_ALIASES = {"mscoco": "coco"}
 _TOKEN = re.compile(r"(?<![\w@/.-])[A-Za-z][A-Za-z0-9]*(?:[-.][A-Za-z0-9]+)*(?![\w@/-])")
 _SELF = re.compile(
     r"\b(?:we|our|ours|us)\b|\bthis (?:paper|work|study|article|report)\b|\bthe proposed\b",
@@ -80,6 +81,15 @@ class ClaimSubject:
 def entity_key(name: str) -> str:
     """Casefolded letters and digits: "UniME-V2", "unime v2" and "UniMEV2" are one system."""
     return re.sub(r"[^0-9a-z]", "", name.casefold())
+
+
+def canonical_key(kind: Kind, name: str) -> str:
+    """:func:`entity_key` with the spellings of one dataset or metric merged ("MS-COCO" is
+    "COCO", "R@1" is "Recall@1")."""
+    key = entity_key(name)
+    if kind == "metric":
+        return re.sub(r"^r(?=\d)", "recall", key)
+    return DATASET_ALIASES.get(key, key) if kind == "dataset" else key
 
 
 def _name_shaped(token: str) -> bool:

@@ -6,7 +6,7 @@ not a change ("improves R@1 by 3.2", "+4.1", "2x faster" are changes; "from 23.8
 reads as 24.3). Its system is the model named with it, else the claim's one subject system
 (:mod:`litsynth.entities`; "our method" resolved to its paper's system). Two figures of
 different papers on the same metric and dataset (names compared by
-:func:`litsynth.entities.entity_key`, ``DATASET_ALIASES`` merged), with the same unit:
+:func:`litsynth.entities.canonical_key`), with the same unit:
 
 - same system, equal values (relative difference <= ``NUMBER_TOLERANCE``): ``corroborates``;
 - same system, different values: ``conflicts`` (two papers report different figures);
@@ -28,11 +28,10 @@ from dataclasses import dataclass
 import polars as pl
 
 from litsynth.claims import Quantity, parse_quantities
-from litsynth.entities import ClaimSubject, entity_key
+from litsynth.entities import ClaimSubject, canonical_key, entity_key
 from litsynth.ids import content_id
 
 NUMBER_TOLERANCE = 0.005  # relative; the same tolerance as the verifier's number cues
-DATASET_ALIASES = {"mscoco": "coco", "flickr30k": "flickr30k", "msmarco": "msmarco"}
 _CHANGE_BEFORE = re.compile(
     r"\b(?:by|gains?|improvements?|increases?|drops?|boosts?)\s+(?:of\s+)?"
     r"(?:up to|about|around|over|nearly|approximately|roughly|an average of|average)?\s*$",
@@ -79,9 +78,7 @@ class Figure:
 
     @property
     def benchmark_key(self) -> tuple[str, str, str | None]:
-        dataset = entity_key(self.dataset)
-        metric = re.sub(r"^r(?=\d)", "recall", entity_key(self.metric))
-        return DATASET_ALIASES.get(dataset, dataset), metric, self.unit
+        return canonical_key("dataset", self.dataset), canonical_key("metric", self.metric), self.unit
 
 
 def is_change(sentence: str, q: Quantity) -> bool:

@@ -150,12 +150,14 @@ def test_question_concepts_and_what_covers_them():
     texts = [c.text for c in concepts]
     assert texts[:3] == ["CLIP", "adversarial defense", "BLIP"]
     assert "one-to-many relationship-based defense strategy" in texts and "R@1" in texts and "SBU" in texts
-    papers = [("clip", "CLIP learns from image-text pairs and reaches R@1 of 58.4 on MSCOCO."),
+    papers = [("clip", "CLIP learns from image-text pairs and reaches Recall@1 of 58.4 on MS-COCO."),
               ("attack", "We study adversarial attacks and a defense for CLIP.")]
     rows = coverage("q", concepts, papers, [("c1", "attack", "We propose an adversarial defense for CLIP.")]).to_dicts()
     covered = {(next(c.text for c in concepts if c.concept_id == r["concept_id"]), r["item_type"], r["item_id"]) for r in rows}
     assert ("CLIP", "paper", "clip") in covered and ("adversarial defense", "paper", "attack") in covered
-    assert ("adversarial defense", "claim", "c1") in covered and ("R@1", "paper", "clip") in covered
+    assert ("adversarial defense", "claim", "c1") in covered
+    assert ("R@1", "paper", "clip") in covered and ("MSCOCO", "paper", "clip") in covered  # one entity, another spelling
+    assert ("R@5", "paper", "clip") not in covered
     assert not any(text == "one-to-many relationship-based defense strategy" for text, _, _ in covered)
 
 
