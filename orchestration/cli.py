@@ -48,8 +48,9 @@ def execute(settings: Settings, steps_for, *, arxiv: bool = False, summary: bool
     instance = DagsterInstance.from_config(str(dagster_home(settings)))
     project = Project(project_root=str(settings.project_root), arxiv_enabled=arxiv)
     defs = build_definitions(project)
+    verifier = project.settings().verifier
     ledger = RunEverything() if force else StepLedger(
-        project.settings(), package_root=project_root(), verifier_dirs=[project.settings().path(settings.verifier.model_dir)]
+        project.settings(), package_root=project_root(), verifier_dirs=[settings.path(verifier.model_dir), settings.path(verifier.shipped_dir)]
     )
     outcomes = execute_plan(defs, instance, steps, ledger=ledger, echo=echo_stderr)
     result = PlanSummary.of(outcomes)
