@@ -10,13 +10,13 @@ from dagster import Definitions, load_assets_from_modules
 from assets import benchmarks, corpus, embeddings, extraction, metrics, report, selection, verification
 from orchestration.automation import automation_sensor
 from orchestration.checks import asset_checks
-from orchestration.jobs import benchmark_job, corpus_job, question_job, question_model_job, report_job, verifier_job
+from orchestration.jobs import benchmark_job, corpus_job, question_job, question_model_job, report_job, selection_job, verifier_job
 from orchestration.resources import Project, Warehouse
 from orchestration.schedules import schedules
 from orchestration.sensors import sensors
 
 all_assets = load_assets_from_modules([corpus, selection, extraction, verification, embeddings, metrics, report, benchmarks])
-jobs = [corpus_job, question_job, question_model_job, report_job, benchmark_job, verifier_job]
+jobs = [corpus_job, selection_job, question_job, question_model_job, report_job, benchmark_job, verifier_job]
 
 
 def build_definitions(project: Project | None = None, warehouse: Warehouse | None = None) -> Definitions:

@@ -8,7 +8,7 @@ from dagster import AssetSelection, define_asset_job
 from orchestration.partitions import model_partitions, question_model_partitions, question_partitions
 
 CORPUS_GROUPS = ("corpus",)
-QUESTION_GROUPS = ("selection", "extraction", "verification")
+QUESTION_GROUPS = ("extraction", "verification")
 REPORT_GROUPS = ("report",)
 MODEL_GROUPS = ("embeddings",)  # embeddings and retrieval_metrics
 
@@ -24,11 +24,18 @@ verifier_job = define_asset_job(
     description="(Re)train the claim verifier from the configured SciFact-format data (a version per content hash; reused when unchanged).",
 )
 
+selection_job = define_asset_job(
+    "selection_job",
+    selection=AssetSelection.groups("selection"),
+    partitions_def=question_partitions,
+    description="Rank every paper for one research question and mark the selected ones.",
+)
+
 question_job = define_asset_job(
     "question_job",
     selection=AssetSelection.groups(*QUESTION_GROUPS) - AssetSelection.assets("verifier_model"),
     partitions_def=question_partitions,
-    description="Selection, extraction and verification for one research question.",
+    description="Extraction and verification for one research question, over its selected papers.",
 )
 
 question_model_job = define_asset_job(

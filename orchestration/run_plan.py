@@ -78,7 +78,8 @@ def main_plan(question_ids: Sequence[str], model_ids: Sequence[str]) -> list[Ste
     """The question pipeline over every question and model partition."""
     steps = [Step("corpus", "corpus_job", "corpus")]
     for question_id in question_ids:
-        steps.append(Step("question", "question_job", question_id, question_id, requires="corpus"))
+        steps.append(Step("selection", "selection_job", f"{question_id} selection", question_id, requires="corpus"))
+        steps.append(Step("question", "question_job", question_id, question_id, requires=f"{question_id} selection"))
         for model_id in model_ids:
             key = MultiPartitionKey({"question": question_id, "model": model_id})
             steps.append(Step("embeddings", "question_model_job", f"{question_id} × {model_id}", key, requires=question_id))
@@ -242,7 +243,8 @@ def echo_stderr(text: str) -> None:
 
 CODE_FOLDERS = ("litsynth", "assets", "orchestration", "sql", "expectations")
 CODE_SUFFIXES = (".py", ".sql", ".json")
-QUESTION_INPUTS = ("papers", "paper_sources", "prior_reports", "prior_report_claims")
+SELECTION_INPUTS = ("papers",)
+QUESTION_INPUTS = ("prior_reports", "prior_report_claims")
 
 
 def code_version(package_root: Path) -> str:
@@ -270,10 +272,11 @@ def table_digest(con, table: str, where: str = "", parameters: Sequence = ()) ->
 class StepLedger:
     """Fingerprints of plan steps, kept in the warehouse table ``plan_steps``.
 
-    A question step's fingerprint covers the code, the settings, the verifier versions on disk,
-    the corpus tables it reads and the question's own file; a question × model step adds the
-    model's catalog entry; a report step adds its question's embedding steps and the benchmark
-    table, and is up to date only while its report file exists.
+    Every fingerprint covers the code, the settings, the verifier versions on disk and the
+    question's own file. A selection step adds the papers; a question step the selected papers
+    (ids in rank order, their rows) and the prior reports; a question × model step its question
+    step and the model's catalog entry; a report step its question's selection, question and
+    model steps and the benchmark table, and it is up to date only while its report file exists.
     """
 
     def __init__(self, settings, *, package_root: Path, verifier_dirs: Sequence[Path]) -> None:
@@ -287,11 +290,19 @@ class StepLedger:
         return open_warehouse(self.settings.warehouse_path)
 
     def fingerprint(self, con, step: Step) -> str | None:
-        if step.job == "question_job":
+        if step.job in ("selection_job", "question_job"):
             (question,) = con.execute("SELECT content_sha256 FROM questions WHERE question_id = ?", [step.partition]).fetchone() or (None,)
             if question is None:
                 return None
-            return _sha256(self.base, question, *(table_digest(con, t) for t in QUESTION_INPUTS))
+            if step.job == "selection_job":
+                return _sha256(self.base, question, *(table_digest(con, t) for t in SELECTION_INPUTS))
+            # extraction and verification read only the selected papers, in rank order: a new
+            # paper that is not selected leaves them as they are
+            (selected,) = con.execute(
+                "SELECT string_agg(paper_id, ',' ORDER BY rank) FROM question_papers WHERE question_id = ? AND selected", [step.partition]
+            ).fetchone()
+            papers = table_digest(con, "papers", "WHERE paper_id IN (SELECT paper_id FROM question_papers WHERE question_id = ? AND selected)", [step.partition])
+            return _sha256(self.base, question, selected or "", papers, *(table_digest(con, t) for t in QUESTION_INPUTS))
         if step.job == "question_model_job":
             question_id, model_id = step.partition.keys_by_dimension["question"], step.partition.keys_by_dimension["model"]
             spec = self.settings.catalog().get(model_id).model_dump_json()
@@ -301,7 +312,7 @@ class StepLedger:
             if not report.is_file():
                 return None
             keys = [str(MultiPartitionKey({"question": str(step.partition), "model": m})) for m in self.settings.catalog().ids]
-            upstream = [self._recorded(con, "question_job", str(step.partition)) or ""]
+            upstream = [self._recorded(con, job, str(step.partition)) or "" for job in ("selection_job", "question_job")]
             upstream += [self._recorded(con, "question_model_job", key) or "" for key in keys]
             return _sha256(*upstream, table_digest(con, "benchmark_metrics"))
         return None  # the corpus, benchmarks and training always run

@@ -26,12 +26,12 @@ def test_main_plan_is_the_question_pipeline_without_benchmarks_or_training():
     steps = main_plan(["q1", "q2"], ["minilm-l6", "bm25"])
     assert [s.job for s in steps] == [
         "corpus_job",
-        "question_job", "question_model_job", "question_model_job", "report_job",
-        "question_job", "question_model_job", "question_model_job", "report_job",
+        "selection_job", "question_job", "question_model_job", "question_model_job", "report_job",
+        "selection_job", "question_job", "question_model_job", "question_model_job", "report_job",
     ]
     assert not {"benchmark_job", "verifier_job"} & {s.job for s in steps}
-    assert steps[2].partition.keys_by_dimension == {"question": "q1", "model": "minilm-l6"}
-    assert all(s.requires == "q2" for s in steps[6:])
+    assert steps[3].partition.keys_by_dimension == {"question": "q1", "model": "minilm-l6"}
+    assert steps[7].requires == "q2 selection" and all(s.requires == "q2" for s in steps[8:])
 
 
 def test_bench_plan_runs_every_model_then_refreshes_the_reports():
@@ -42,12 +42,13 @@ def test_bench_plan_runs_every_model_then_refreshes_the_reports():
 def test_summary_exit_codes_and_unfinished_steps():
     steps = main_plan(["q1"], ["bm25"])
     ok = PlanSummary.of([Outcome(s, "succeeded", 1.0) for s in steps])
-    assert ok.exit_code() == 0 and ok.seconds_by_stage == {"corpus": 1.0, "question": 1.0, "embeddings": 1.0, "report": 1.0}
+    assert ok.exit_code() == 0 and ok.seconds_by_stage == {"corpus": 1.0, "selection": 1.0, "question": 1.0, "embeddings": 1.0, "report": 1.0}
     failed = PlanSummary.of([Outcome(steps[0], "succeeded"), Outcome(steps[1], "failed"), *(Outcome(s, "skipped") for s in steps[2:])])
+    assert "  q1 selection: failed" in failed.lines()
     assert failed.exit_code() == 1
     stopped = PlanSummary.of([Outcome(steps[0], "succeeded"), Outcome(steps[1], "interrupted"), *(Outcome(s, "not started") for s in steps[2:])])
     assert stopped.exit_code() == 130
-    assert "  q1: interrupted" in stopped.lines() and "  q1 report: not started" in stopped.lines()
+    assert "  q1 selection: interrupted" in stopped.lines() and "  q1 report: not started" in stopped.lines()
 
 
 def test_progress_logs_done_total_rate_and_eta_at_most_every_interval(caplog):
@@ -152,24 +153,39 @@ def test_a_step_is_up_to_date_until_what_it_reads_changes(tmp_path):
     verifiers = tmp_path / "verifiers"
     verifiers.mkdir()
     with open_warehouse(settings.warehouse_path) as con:
-        con.execute("INSERT INTO questions (question_id, question, keywords, source_file, content_sha256, loaded_at) VALUES ('q1', 'Does CLIP retrieve?', ['CLIP'], 'q1.yaml', 'aaa', now()::TIMESTAMP)")
-    question, model, report = main_plan(["q1"], ["bm25"])[1:]
+        con.execute("INSERT INTO questions (question_id, question, keywords, benchmarks, source_file, content_sha256, loaded_at) VALUES ('q1', 'Does CLIP retrieve?', ['CLIP'], [], 'q1.yaml', 'aaa', now()::TIMESTAMP)")
+    selection, question, model, report = main_plan(["q1"], ["bm25"])[1:]
     ledger = StepLedger(settings, package_root=REPO_ROOT, verifier_dirs=[verifiers])
-    assert not ledger.up_to_date(question)
-    ledger.record(question, 1.0)
-    ledger.record(model, 1.0)
-    assert ledger.up_to_date(question) and ledger.up_to_date(model)
+    assert not ledger.up_to_date(selection) and not ledger.up_to_date(question)
+    for step in (selection, question, model):
+        ledger.record(step, 1.0)
+    assert ledger.up_to_date(selection) and ledger.up_to_date(question) and ledger.up_to_date(model)
     assert not ledger.up_to_date(report)  # no report file yet
     (tmp_path / "reports" / "q1").mkdir(parents=True)
     (tmp_path / "reports" / "q1" / "report.md").write_text("# q1\n")
     ledger.record(report, 1.0)
     assert ledger.up_to_date(report)
 
-    with open_warehouse(settings.warehouse_path) as con:
-        con.execute(
-            "INSERT INTO papers VALUES ('p1', 'title:clip', NULL, NULL, 'CLIP', 'An abstract.', NULL, NULL, [], NULL, NULL, [], NULL, NULL, 'CLIP. An abstract.', 'abstract', 1)"
-        )
-    assert not ledger.up_to_date(question)  # a new paper
+    def add_paper(paper_id: str, selected: bool) -> None:
+        with open_warehouse(settings.warehouse_path) as con:
+            con.execute(
+                f"INSERT INTO papers VALUES ('{paper_id}', 'title:{paper_id}', NULL, NULL, 'CLIP {paper_id}', 'An abstract.', NULL, NULL, [], NULL, NULL, [], NULL, NULL, 'CLIP. An abstract.', 'abstract', 1)"
+            )
+            con.execute(
+                "INSERT INTO question_papers SELECT 'q1', ?, 0, NULL, 0.5, 1, 0.01, 1 + count(*), ?, 'test', 'minilm-l6' FROM question_papers",
+                [paper_id, selected],
+            )
+
+    add_paper("p1", selected=False)
+    assert not ledger.up_to_date(selection)  # a new paper: the ranking is due
+    ledger.record(selection, 1.0)
+    assert ledger.up_to_date(question) and ledger.up_to_date(model)  # not selected: nothing downstream changes
+    assert not ledger.up_to_date(report)  # the report lists the ranking
+    ledger.record(report, 1.0)
+
+    add_paper("p2", selected=True)
+    ledger.record(selection, 1.0)
+    assert not ledger.up_to_date(question)  # a new selected paper
     ledger.record(question, 1.0)
     assert not ledger.up_to_date(model) and not ledger.up_to_date(report)  # downstream of a changed step
     ledger.record(model, 1.0)
