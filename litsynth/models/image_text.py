@@ -41,7 +41,7 @@ def resolve_checkpoint(spec: ModelSpec, project_root: Path, checkpoint: Path | N
         local, tried = spec.local_weights(project_root)
         if local is not None and local.is_file():
             return str(local)
-        where = tried if local is None else f"no local checkpoint file at {spec.local_path}"
+        where = tried if local is None else f"no local checkpoint at {spec.local_path}"
         fix = "Fix: put the open_clip checkpoint there or pass --checkpoint"
     else:
         where, fix = "no local_path in the catalog", "Fix: set local_path to an open_clip checkpoint or pass --checkpoint"
