@@ -73,7 +73,8 @@ def main_steps(settings: Settings):
 def bench_steps(settings: Settings):
     from orchestration.run_plan import benchmark_plan
 
-    return benchmark_plan(settings.catalog().ids, [q.id for q in settings.questions()])
+    questions = [q.id for q in settings.questions()]  # questions first, as `run` reads them
+    return benchmark_plan(settings.catalog().ids, questions)
 
 
 def verifier_steps(settings: Settings):
