@@ -29,7 +29,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGETS_S = {"first": 300.0, "unchanged": 30.0, "one_new_paper": 60.0}
-STAGE_LINE = re.compile(r"^  (corpus|question|embeddings|report|benchmarks|verifier|total)\s+([0-9.]+) s$")
+STAGE_LINE = re.compile(r"^  (corpus|selection|question|embeddings|report|benchmarks|verifier|total)\s+([0-9.]+) s$")
 
 
 def fresh_copy(target: Path) -> None:
