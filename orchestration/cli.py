@@ -157,8 +157,10 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     # A shell starts background jobs with SIGINT ignored, and Python keeps an ignored signal
     # ignored; put back the defaults so Ctrl-C and SIGTERM stop `litsynth` wherever it started.
+    # A parent may also have blocked them, and the mask survives exec.
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
     args = parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     if args.command in ("run", "bench", "verifier"):

@@ -11,8 +11,8 @@ warehouse rows it reads) equals the one recorded in ``plan_steps`` when it last 
 corpus step always runs (it is where new papers come in), so a re-run with nothing new only
 re-reads the corpus.
 
-A plan stops as a whole on SIGINT or SIGTERM: Dagster interrupts the running step (its
-partition write is one transaction, so it is either whole or absent), and no further step
+A plan stops as a whole on SIGINT or SIGTERM: the running step is interrupted or let finish
+(its partition write is one transaction, so it is either whole or absent), and no further step
 starts. A second signal exits at once.
 """
 
@@ -22,6 +22,7 @@ import hashlib
 import os
 import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -99,9 +100,12 @@ def verifier_plan() -> list[Step]:
 
 class StopRequested:
     """SIGINT / SIGTERM handling for a plan: the first signal asks the plan to stop after the
-    running step, a second one exits the process at once (status 130). While a step runs,
-    Dagster's own handler is installed and interrupts the step (:func:`execute_plan` reads that
-    from the run's events); around it, this handler interrupts the run itself."""
+    running step, a second one exits the process at once (status 130).
+
+    While a step runs, Dagster installs its own SIGINT handler: it interrupts the step's compute
+    but only records a signal that lands between steps, and forgets it when the run ends. So the
+    plan does not rely on whichever Python handler is installed: ``signal.set_wakeup_fd`` has the
+    interpreter write every caught signal to a pipe, and a watcher thread counts them there."""
 
     SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -109,25 +113,48 @@ class StopRequested:
         self.echo = echo
         self.signal: int | None = None
         self.in_run = False  # a job run is starting or ending, outside Dagster's own handler
+        self._received = 0
+        self._lock = threading.RLock()  # re-entrant: the handler may run while main holds it
         self._previous: dict[int, object] = {}
+        self._previous_fd = -1
+        self._write_fd = -1
 
     def _handle(self, signum, _frame) -> None:
-        if self.signal is not None:
-            self.echo("litsynth: second interrupt: stopping now")
-            os._exit(130)
         self.note(signum)
         if self.in_run:
             raise KeyboardInterrupt
 
+    def _watch(self, read_fd: int) -> None:
+        with os.fdopen(read_fd, "rb", buffering=0) as pipe:
+            while data := pipe.read(64):
+                self._count(data)
+
+    def _count(self, data: bytes) -> None:
+        for signum in data:
+            if signum not in self.SIGNALS:
+                continue
+            with self._lock:
+                self._received += 1
+                if self._received > 1:
+                    self.echo("litsynth: second interrupt: stopping now")
+                    os._exit(130)
+            self.note(signum)
+
     def note(self, signum: int) -> None:
-        if self.signal is None:
+        with self._lock:
+            if self.signal is not None:
+                return
             self.signal = signum
-            self.echo(
-                f"litsynth: {signal.Signals(signum).name} received: stopping after the running step "
-                "(its partition is written whole or not at all); press Ctrl-C again to stop at once"
-            )
+        self.echo(
+            f"litsynth: {signal.Signals(signum).name} received: stopping after the running step "
+            "(its partition is written whole or not at all); press Ctrl-C again to stop at once"
+        )
 
     def __enter__(self) -> "StopRequested":
+        read_fd, self._write_fd = os.pipe()
+        os.set_blocking(self._write_fd, False)
+        self._previous_fd = signal.set_wakeup_fd(self._write_fd, warn_on_full_buffer=False)
+        threading.Thread(target=self._watch, args=(read_fd,), name="litsynth-signals", daemon=True).start()
         for signum in self.SIGNALS:
             self._previous[signum] = signal.signal(signum, self._handle)
         return self
@@ -135,6 +162,8 @@ class StopRequested:
     def __exit__(self, *exc) -> None:
         for signum, handler in self._previous.items():
             signal.signal(signum, handler)
+        signal.set_wakeup_fd(self._previous_fd)
+        os.close(self._write_fd)  # the watcher reads end-of-file and returns
 
 
 def _was_interrupted(result) -> bool:

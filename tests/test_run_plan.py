@@ -17,7 +17,7 @@ import pytest
 from litsynth.embeddings import PROGRESS_BLOCK, embed_cached
 from litsynth.progress import Progress, heartbeat
 from litsynth.warehouse import connect_read_only, memory_connection, apply_schema
-from orchestration.run_plan import PlanSummary, Outcome, benchmark_plan, main_plan
+from orchestration.run_plan import PlanSummary, Outcome, StopRequested, benchmark_plan, main_plan
 
 from .conftest import REPO_ROOT, SEEDS_DIR
 
@@ -49,6 +49,48 @@ def test_summary_exit_codes_and_unfinished_steps():
     stopped = PlanSummary.of([Outcome(steps[0], "succeeded"), Outcome(steps[1], "interrupted"), *(Outcome(s, "not started") for s in steps[2:])])
     assert stopped.exit_code() == 130
     assert "  q1 selection: interrupted" in stopped.lines() and "  q1 report: not started" in stopped.lines()
+
+
+def _wait_for(condition, seconds: float = 5.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return condition()
+
+
+def test_a_signal_swallowed_by_another_handler_still_stops_the_plan():
+    """Dagster's handler between steps only records a SIGINT and forgets it when the run ends;
+    the plan must hear of it anyway."""
+    lines: list[str] = []
+    before = signal.getsignal(signal.SIGINT)
+    with StopRequested(lines.append) as stop:
+        swallowed = []
+        ours = signal.signal(signal.SIGINT, lambda signum, frame: swallowed.append(signum))
+        try:
+            signal.raise_signal(signal.SIGINT)
+        finally:
+            signal.signal(signal.SIGINT, ours)
+        assert swallowed == [signal.SIGINT]
+        assert _wait_for(lambda: stop.signal == signal.SIGINT)
+    assert lines == [
+        "litsynth: SIGINT received: stopping after the running step (its partition is written whole "
+        "or not at all); press Ctrl-C again to stop at once"
+    ]
+    assert signal.getsignal(signal.SIGINT) is before and signal.set_wakeup_fd(-1) == -1  # all restored
+
+
+def test_a_second_signal_ends_the_process_at_once():
+    code = (
+        "import signal, time\n"
+        "from orchestration.run_plan import StopRequested\n"
+        "with StopRequested(print) as stop:\n"
+        "    signal.signal(signal.SIGTERM, lambda *a: None)  # as if a step's handler swallowed both\n"
+        "    signal.raise_signal(signal.SIGTERM); signal.raise_signal(signal.SIGTERM)\n"
+        "    time.sleep(30)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 130
+    assert "SIGTERM received" in done.stdout and "second interrupt: stopping now" in done.stdout
 
 
 def test_progress_logs_done_total_rate_and_eta_at_most_every_interval(caplog):
