@@ -16,17 +16,17 @@ from litsynth.evaluation.image_text import DatasetError
 from litsynth.models.registry import load_encoder
 from litsynth.models.text_encoder import ModelUnavailable
 from litsynth.warehouse import replace_rows
-from orchestration.metadata import table_metadata
-from orchestration.partitions import model_partitions
-from orchestration.resources import Project, Warehouse
+from assets.metadata import table_metadata
+from assets.partitions import model_partitions
+from assets.resources import Project
 
 GROUP = "benchmarks"
 
 
-def _write(context: AssetExecutionContext, warehouse: Warehouse, benchmark: str, rows) -> MaterializeResult:
+def _write(context: AssetExecutionContext, project: Project, benchmark: str, rows) -> MaterializeResult:
     if not rows.height:
         return MaterializeResult(metadata={"benchmark": benchmark, "status": "not applicable to this model's modality"})
-    with warehouse.connect() as con:
+    with project.connect() as con:
         replace_rows(con, "benchmark_metrics", rows, {"benchmark": benchmark, "model_id": context.partition_key})
         metadata = table_metadata(con, "benchmark_metrics", rows, ["metric", "value", "published", "status"])
     status = rows["status"][0]
@@ -50,7 +50,7 @@ def _write(context: AssetExecutionContext, warehouse: Warehouse, benchmark: str,
     kinds={"duckdb", "python"},
     description="nDCG@10, Recall@1/5/10/100 and MRR@10 on a BEIR-format dataset (default BEIR SciFact test), as BEIR/MTEB compute them.",
 )
-def beir_benchmark(context: AssetExecutionContext, project: Project, warehouse: Warehouse) -> MaterializeResult:
+def beir_benchmark(context: AssetExecutionContext, project: Project) -> MaterializeResult:
     settings = project.settings()
     catalog = settings.catalog()
     spec = catalog.get(context.partition_key)
@@ -63,14 +63,14 @@ def beir_benchmark(context: AssetExecutionContext, project: Project, warehouse: 
         return encoders[model.id]
 
     try:
-        with warehouse.connect() as con:
+        with project.connect() as con:
             rows = evaluate_beir_benchmark(
                 con, folder, split, spec, catalog, encoder_for,
                 progress=lambda done, total: context.log.info(f"{spec.id}: embedded {done}/{total} new documents"),
             )
     except (ModelUnavailable, DataFormatError, FileNotFoundError) as exc:
         rows = benchmark_rows(beir_benchmark_name(folder, split), spec, None, names=BEIR_METRICS, reason=str(exc))
-    return _write(context, warehouse, beir_benchmark_name(folder, split), rows)
+    return _write(context, project, beir_benchmark_name(folder, split), rows)
 
 
 @asset(
@@ -79,7 +79,7 @@ def beir_benchmark(context: AssetExecutionContext, project: Project, warehouse: 
     kinds={"python", "pytorch"},
     description="Text→image and image→text Recall@1/5/10 on a COCO-captions folder (default coco_mini), counted as CLIP_benchmark does.",
 )
-def image_text_benchmark(context: AssetExecutionContext, project: Project, warehouse: Warehouse) -> MaterializeResult:
+def image_text_benchmark(context: AssetExecutionContext, project: Project) -> MaterializeResult:
     settings = project.settings()
     spec = settings.catalog().get(context.partition_key)
     captions, images = settings.path(settings.benchmarks.coco_captions), settings.path(settings.benchmarks.coco_images)
@@ -87,4 +87,4 @@ def image_text_benchmark(context: AssetExecutionContext, project: Project, wareh
         rows = evaluate_image_text_benchmark(captions, images, spec, settings.project_root)
     except (ModelUnavailable, DatasetError, FileNotFoundError) as exc:
         rows = benchmark_rows(image_text_benchmark_name(images), spec, None, names=IMAGE_TEXT_METRICS, reason=str(exc))
-    return _write(context, warehouse, image_text_benchmark_name(images), rows)
+    return _write(context, project, image_text_benchmark_name(images), rows)

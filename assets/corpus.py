@@ -1,14 +1,16 @@
 """Corpus stage: research questions, the online arXiv source, and ingestion of every input file."""
 
-from dagster import AssetExecutionContext, AssetSpec, MaterializeResult, MetadataValue, asset, multi_asset
+from dagster import AssetCheckResult, AssetExecutionContext, AssetSpec, MaterializeResult, MetadataValue, asset, asset_check, multi_asset
 
 from litsynth.corpus import discover_files, ingest_files, question_files_table, questions_table
 from litsynth.harvest import harvest_arxiv
 from litsynth.safeio import printable
+from litsynth.tables import document_count
 from litsynth.warehouse import replace_tables
-from orchestration.metadata import table_metadata
-from orchestration.partitions import QUESTION_PARTITIONS_NAME
-from orchestration.resources import Project, Warehouse
+from assets.checks import suite_check
+from assets.metadata import table_metadata
+from assets.partitions import QUESTION_PARTITIONS_NAME
+from assets.resources import Project
 
 # Written together in one transaction: a crash never leaves tables from two runs.
 CORPUS_TABLES = ("documents", "papers", "paper_sources", "prior_reports", "prior_report_claims", "prior_report_references")
@@ -26,14 +28,14 @@ KINDS = {"duckdb", "python"}
     can_subset=True,
     description="Read the questions folder: a bad file is rejected with its reason and the other questions still run.",
 )
-def questions(context: AssetExecutionContext, project: Project, warehouse: Warehouse):
+def questions(context: AssetExecutionContext, project: Project):
     settings = project.settings()
     files = settings.question_files()  # ConfigError only when the folder is missing; nothing written then
     for rejected in (f for f in files if f.status == "rejected"):
         context.log.warning(printable(f"question file rejected: {rejected.path}: {rejected.reason}"))
     tables = {"questions": questions_table(files, root=settings.project_root), "question_files": question_files_table(files, root=settings.project_root)}
     selected = [key.to_user_string() for key in context.selected_asset_keys]
-    with warehouse.connect() as con:
+    with project.connect() as con:
         replace_tables(con, [(name, tables[name], None) for name in selected])
         for name in selected:
             columns = ["question_id", "question", "source_file"] if name == "questions" else ["file", "status", "reason"]
@@ -55,7 +57,7 @@ def questions(context: AssetExecutionContext, project: Project, warehouse: Wareh
 def arxiv_harvest(context: AssetExecutionContext, project: Project) -> MaterializeResult:
     settings = project.settings()
     if not settings.arxiv.enabled:
-        context.log.info("arXiv source disabled (arxiv_enabled=False); using local files only")
+        context.log.info("arXiv source disabled (setting arxiv.enabled is false, or --offline); using local files only")
         return MaterializeResult(metadata={"status": "disabled"})
     outcomes = harvest_arxiv(settings.loaded_questions(), settings.path(settings.arxiv.download_dir), max_results=settings.arxiv.max_results)
     for outcome in outcomes:
@@ -81,7 +83,7 @@ def arxiv_harvest(context: AssetExecutionContext, project: Project) -> Materiali
     ],
     description="Parse every file under the corpus folders (parsers chosen by content) into the corpus tables.",
 )
-def corpus(context: AssetExecutionContext, project: Project, warehouse: Warehouse):
+def corpus(context: AssetExecutionContext, project: Project):
     settings = project.settings()
     files = discover_files(settings.path(d) for d in settings.ingest.corpus_dirs)
     tables = ingest_files(
@@ -91,7 +93,7 @@ def corpus(context: AssetExecutionContext, project: Project, warehouse: Warehous
     rejected = tables.documents.filter(status="rejected")
     for row in rejected.iter_rows(named=True):
         context.log.warning(printable(f"rejected {row['path']}: {row['reason']}"))
-    with warehouse.connect() as con:
+    with project.connect() as con:
         replace_tables(con, [(table, getattr(tables, table), None) for table in CORPUS_TABLES])
         statuses = dict(tables.documents.group_by("status").len().iter_rows())
         yield MaterializeResult(
@@ -119,3 +121,17 @@ def corpus(context: AssetExecutionContext, project: Project, warehouse: Warehous
                 "references": tables.prior_report_references.height,
             },
         )
+
+
+@asset_check(asset="documents", blocking=True, description="Every file under the corpus folders has exactly one documents row.")
+def every_file_accounted_for(project: Project) -> AssetCheckResult:
+    settings = project.settings()
+    on_disk = len(discover_files(settings.path(d) for d in settings.ingest.corpus_dirs))
+    with project.connect() as con:
+        rows = document_count(con)
+    return AssetCheckResult(passed=rows == on_disk, metadata={"files_on_disk": on_disk, "document_rows": rows})
+
+
+documents_expectations = suite_check("documents", blocking=False)
+question_files_expectations = suite_check("question_files", blocking=False)
+papers_expectations = suite_check("papers", blocking=True)

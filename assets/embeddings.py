@@ -5,34 +5,18 @@ import time
 import polars as pl
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, MultiPartitionKey, asset
 
+from litsynth import tables
 from litsynth.embeddings import embed_items
 from litsynth.models.registry import load_encoder
 from litsynth.models.text_encoder import ModelUnavailable
 from litsynth.retrieval.vector_store import ensure_vector_table
-from litsynth.warehouse import replace_rows, sync_partition
-from orchestration.metadata import table_metadata
-from orchestration.partitions import question_model_partitions
-from orchestration.resources import Project, Warehouse
-from orchestration.automation import DOWNSTREAM
+from litsynth.warehouse import frame_schema, replace_rows, sync_partition
+from assets.metadata import table_metadata
+from assets.partitions import question_model_partitions
+from assets.resources import Project
+from assets.automation import DOWNSTREAM
 
-STATUS_SCHEMA = {
-    "question_id": pl.Utf8,
-    "model_id": pl.Utf8,
-    "status": pl.Utf8,
-    "reason": pl.Utf8,
-    "vector_table": pl.Utf8,
-    "chunks": pl.Int32,
-    "claims": pl.Int32,
-    "newly_embedded": pl.Int32,
-    "truncated": pl.Int32,
-    "seconds": pl.Float64,
-}
-ITEMS_SQL = """
-    SELECT 'chunk' AS item_type, chunk_id AS item_id, paper_id, text FROM chunks WHERE question_id = ?
-    UNION ALL
-    SELECT 'claim', claim_id, paper_id, text FROM claims WHERE question_id = ?
-    ORDER BY item_type, item_id
-"""
+STATUS_SCHEMA = frame_schema("embedding_status")
 
 
 @asset(
@@ -46,7 +30,7 @@ ITEMS_SQL = """
         "arrays with an HNSW index), through a content-hash cache; lexical models and models without weights say so."
     ),
 )
-def embeddings(context: AssetExecutionContext, project: Project, warehouse: Warehouse) -> MaterializeResult:
+def embeddings(context: AssetExecutionContext, project: Project) -> MaterializeResult:
     key = context.partition_key
     assert isinstance(key, MultiPartitionKey)
     question_id, model_id = key.keys_by_dimension["question"], key.keys_by_dimension["model"]
@@ -65,8 +49,8 @@ def embeddings(context: AssetExecutionContext, project: Project, warehouse: Ware
             status.update(status="skipped", reason=str(exc))
             context.log.warning(f"{model_id}: skipped: {exc}")
 
-    with warehouse.connect() as con:
-        items = con.execute(ITEMS_SQL, [question_id, question_id]).fetchall()
+    with project.connect() as con:
+        items = tables.embedding_items(con, question_id)
         status["chunks"] = sum(1 for i in items if i[0] == "chunk")
         status["claims"] = len(items) - status["chunks"]
         metadata = {}

@@ -10,45 +10,31 @@ from litsynth.claims import RuleBasedClaimExtractor
 from litsynth.concepts import concept_rows, coverage, question_concepts
 from litsynth.entities import own_systems
 from litsynth.embeddings import dense_relevance
-from litsynth.extraction import PaperText, audit_prior_claims, chunk_papers, claim_subjects, entity_rows, extract_claims
-from litsynth.models.text_encoder import load_text_encoder
+from litsynth.extraction import audit_prior_claims, chunk_papers, claim_subjects, entity_rows, extract_claims
+from litsynth import tables
+from litsynth.models.text_encoder import selection_encoder
 from litsynth.models.tokens import token_budget
 from litsynth.text import Chunk
 from litsynth.warehouse import replace_rows, replace_tables
-from orchestration.metadata import table_metadata
-from orchestration.partitions import question_partitions
-from orchestration.resources import Project, Warehouse
-from orchestration.automation import DOWNSTREAM
+from assets.checks import suite_check
+from assets.metadata import table_metadata
+from assets.partitions import question_partitions
+from assets.resources import Project
+from assets.automation import DOWNSTREAM
 
 GROUP = "extraction"
 KINDS = {"duckdb", "python"}
-PAPER_TEXT_SQL = """
-    SELECT p.paper_id, p.paper_text, p.text_level, p.arxiv_id
-    FROM question_papers qp JOIN papers p USING (paper_id)
-    WHERE qp.question_id = ? AND qp.selected ORDER BY qp.rank
-"""
-
-
-PAPER_TITLE_SQL = """
-    SELECT p.paper_id, p.title, p.paper_text
-    FROM question_papers qp JOIN papers p USING (paper_id)
-    WHERE qp.question_id = ? AND qp.selected ORDER BY qp.rank
-"""
-CLAIM_TEXT_SQL = "SELECT claim_id, paper_id, text FROM claims WHERE question_id = ? ORDER BY claim_id"
-
-
-def _selected_papers(con, question_id: str) -> list[PaperText]:
-    return [PaperText(*row) for row in con.execute(PAPER_TEXT_SQL, [question_id]).fetchall()]
 
 
 def paper_systems(con, question_id: str) -> dict[str, tuple[str, ...]]:
     """Each selected paper's own systems (litsynth.entities.own_systems), to resolve "we" and "our"."""
-    return {paper_id: own_systems(title, text) for paper_id, title, text in con.execute(PAPER_TITLE_SQL, [question_id]).fetchall()}
+    return {paper_id: own_systems(title, text) for paper_id, title, text in tables.selected_paper_titles(con, question_id)}
 
 
 def question_subjects(con, question_id: str) -> dict:
     """What each of the question's claims is about (litsynth.extraction.claim_subjects)."""
-    return claim_subjects(con.execute(CLAIM_TEXT_SQL, [question_id]).fetchall(), paper_systems(con, question_id))
+    claims = [(claim_id, paper_id, text) for claim_id, paper_id, text, *_ in tables.question_claims(con, question_id)]
+    return claim_subjects(claims, paper_systems(con, question_id))
 
 
 @asset(
@@ -59,13 +45,13 @@ def question_subjects(con, question_id: str) -> dict:
     deps=["question_papers"],
     description="Sentence-aware passages of the selected papers, each within every catalog text model's token limit; exact offsets.",
 )
-def chunks(context: AssetExecutionContext, project: Project, warehouse: Warehouse) -> MaterializeResult:
+def chunks(context: AssetExecutionContext, project: Project) -> MaterializeResult:
     settings = project.settings()
     budget = token_budget(settings.catalog(), settings.project_root)
     for model_id, why in budget.unavailable.items():
         context.log.warning(f"tokenizer of {model_id} unavailable, chunks not measured with it: {why}")
-    with warehouse.connect() as con:
-        papers = _selected_papers(con, context.partition_key)
+    with project.connect() as con:
+        papers = tables.selected_papers(con, context.partition_key)
         rows, _ = chunk_papers(context.partition_key, papers, max_tokens=budget.max_tokens, count_tokens=budget.count)
         replace_rows(con, "chunks", rows, {"question_id": context.partition_key})
         metadata = table_metadata(con, "chunks", rows, ["paper_id", "position", "n_tokens", "text"])
@@ -88,18 +74,14 @@ def chunks(context: AssetExecutionContext, project: Project, warehouse: Warehous
     deps=["chunks"],
     description="Complete claims (never cut) from the selected papers: type, quantities (claim_quantities), source span, relevance.",
 )
-def claims(context: AssetExecutionContext, project: Project, warehouse: Warehouse) -> MaterializeResult:
+def claims(context: AssetExecutionContext, project: Project) -> MaterializeResult:
     settings = project.settings()
-    question = next(q for q in settings.loaded_questions() if q.id == context.partition_key)
-    catalog = settings.catalog()
-    encoder = load_text_encoder(catalog.get(catalog.selection_model), settings.project_root)
-    with warehouse.connect() as con:
-        papers = _selected_papers(con, question.id)
+    question = settings.question(context.partition_key)
+    encoder = selection_encoder(settings)
+    with project.connect() as con:
+        papers = tables.selected_papers(con, question.id)
         chunks_by_paper = {p.paper_id: [] for p in papers}
-        for paper_id, *chunk in con.execute(
-            "SELECT paper_id, char_start, char_end, text, n_tokens FROM chunks WHERE question_id = ? ORDER BY paper_id, position",
-            [question.id],
-        ).fetchall():
+        for paper_id, *chunk in tables.chunks_in_paper_order(con, question.id):
             chunks_by_paper.setdefault(paper_id, []).append(Chunk(*chunk))
         extractor = RuleBasedClaimExtractor(relevance=dense_relevance(con, encoder))
         claim_rows, quantity_rows = extract_claims(
@@ -123,8 +105,8 @@ def claims(context: AssetExecutionContext, project: Project, warehouse: Warehous
         "general) and the systems it is about, \"our method\" resolved to the paper's own system name."
     ),
 )
-def claim_entities(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:
-    with warehouse.connect() as con:
+def claim_entities(context: AssetExecutionContext, project: Project) -> MaterializeResult:
+    with project.connect() as con:
         subjects = question_subjects(con, context.partition_key)
         rows = entity_rows(context.partition_key, subjects)
         replace_rows(con, "claim_entities", rows, {"question_id": context.partition_key})
@@ -142,12 +124,13 @@ def claim_entities(context: AssetExecutionContext, warehouse: Warehouse) -> Mate
     deps=["claims", "questions"],
     description="The question's concepts (keywords, named entities, phrases) and the selected papers and claims that cover each (question_concepts, concept_coverage).",
 )
-def question_concepts_asset(context: AssetExecutionContext, project: Project, warehouse: Warehouse) -> MaterializeResult:
-    question = next(q for q in project.settings().questions() if q.id == context.partition_key)
+def question_concepts_asset(context: AssetExecutionContext, project: Project) -> MaterializeResult:
+    question = project.settings().question(context.partition_key)
     concepts = question_concepts(question.id, question.question, question.keywords)
-    with warehouse.connect() as con:
-        papers = [(paper_id, f"{title} {text}") for paper_id, title, text in con.execute(PAPER_TITLE_SQL, [question.id]).fetchall()]
-        covered = coverage(question.id, concepts, papers, con.execute(CLAIM_TEXT_SQL, [question.id]).fetchall())
+    with project.connect() as con:
+        papers = [(paper_id, f"{title} {text}") for paper_id, title, text in tables.selected_paper_titles(con, question.id)]
+        claims = [(claim_id, paper_id, text) for claim_id, paper_id, text, *_ in tables.question_claims(con, question.id)]
+        covered = coverage(question.id, concepts, papers, claims)
         rows = concept_rows(question.id, concepts)
         replace_tables(con, [(table, frame, {"question_id": question.id}) for table, frame in (("question_concepts", rows), ("concept_coverage", covered))])
         metadata = table_metadata(con, "question_concepts", rows, ["concept", "source"])
@@ -165,23 +148,11 @@ def question_concepts_asset(context: AssetExecutionContext, project: Project, wa
     deps=["prior_reports", "papers", "questions"],
     description="Each claim of a prior report on this question traced to its full source sentence, or unmatched with the reason.",
 )
-def prior_claim_matches(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:
+def prior_claim_matches(context: AssetExecutionContext, project: Project) -> MaterializeResult:
     question_id = context.partition_key
-    with warehouse.connect() as con:
-        prior = con.execute(
-            """SELECT c.prior_claim_id, c.report_id, c.text FROM prior_report_claims c JOIN prior_reports r USING (report_id)
-               WHERE r.question_id = ? ORDER BY c.report_id, c.position""",
-            [question_id],
-        ).pl()
-        references = dict(
-            con.execute(
-                """SELECT report_id, list(arxiv_id ORDER BY arxiv_id) FROM prior_report_references
-                   WHERE report_id IN (SELECT report_id FROM prior_reports WHERE question_id = ?) GROUP BY report_id""",
-                [question_id],
-            ).fetchall()
-        )
-        papers = [PaperText(*row) for row in con.execute("SELECT paper_id, paper_text, text_level, arxiv_id FROM papers ORDER BY paper_id").fetchall()]
-        rows = audit_prior_claims(question_id, prior.to_dicts(), references, papers)
+    with project.connect() as con:
+        prior, references = tables.prior_claims(con, question_id), tables.prior_references(con, question_id)
+        rows = audit_prior_claims(question_id, prior, references, tables.corpus_paper_texts(con))
         replace_rows(con, "prior_claim_matches", rows, {"question_id": question_id})
         metadata = table_metadata(con, "prior_claim_matches", rows, ["printed_complete", "matched", "printed_text", "reason"])
     return MaterializeResult(
@@ -192,3 +163,9 @@ def prior_claim_matches(context: AssetExecutionContext, warehouse: Warehouse) ->
             "printed_truncated": int((~rows["printed_complete"]).sum()),
         }
     )
+
+
+chunks_expectations = suite_check("chunks", blocking=True)
+claims_expectations = suite_check("claims", blocking=True)
+claim_entities_expectations = suite_check("claim_entities", blocking=False)
+prior_claim_matches_expectations = suite_check("prior_claim_matches", blocking=False)

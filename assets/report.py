@@ -10,9 +10,9 @@ from dagster import (
 )
 
 from litsynth.report import load_report_data, quality_indicators, render_html, render_leaderboard_plot, render_markdown
-from orchestration.partitions import question_partitions
-from orchestration.resources import Project, Warehouse
-from orchestration.automation import DOWNSTREAM
+from assets.partitions import question_partitions
+from assets.resources import Project
+from assets.automation import DOWNSTREAM
 
 PER_QUESTION = MultiToSingleDimensionPartitionMapping(partition_dimension_name="question")
 
@@ -33,11 +33,11 @@ PER_QUESTION = MultiToSingleDimensionPartitionMapping(partition_dimension_name="
     ],
     description="The question's report (var/reports/<question>/report.md and .html): the answer (concept coverage, the claims that bear most, conflicts) first, claims in full with verdicts, reasons and whole evidence, the model leaderboard, limitations from the data.",
 )
-def report(context: AssetExecutionContext, project: Project, warehouse: Warehouse) -> MaterializeResult:
+def report(context: AssetExecutionContext, project: Project) -> MaterializeResult:
     settings = project.settings()
     question_id = context.partition_key
     folder = settings.path(settings.reports_dir) / question_id
-    with warehouse.connect() as con:
+    with project.connect() as con:
         data = load_report_data(con, question_id)
     plot = render_leaderboard_plot(data.leaderboard, folder / "leaderboard.png")
     markdown = render_markdown(data, plot_file=plot.name if plot else None)

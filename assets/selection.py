@@ -1,16 +1,18 @@
 """Selection stage: rank every paper per research question and mark the selected ones."""
 
 import numpy as np
-from dagster import AssetExecutionContext, MaterializeResult, asset
+from dagster import AssetCheckResult, AssetCheckSeverity, AssetExecutionContext, MaterializeResult, MetadataValue, asset, asset_check
 
 from litsynth.embeddings import embed_cached
-from litsynth.models.text_encoder import load_text_encoder
+from litsynth import tables
+from litsynth.models.text_encoder import selection_encoder
 from litsynth.retrieval.selection import paper_search_text, rank_papers
 from litsynth.warehouse import replace_rows
-from orchestration.metadata import table_metadata
-from orchestration.partitions import question_partitions
-from orchestration.resources import Project, Warehouse
-from orchestration.automation import DOWNSTREAM
+from assets.checks import suite_check
+from assets.metadata import table_metadata
+from assets.partitions import question_partitions
+from assets.resources import Project
+from assets.automation import DOWNSTREAM
 
 
 @asset(
@@ -21,17 +23,14 @@ from orchestration.automation import DOWNSTREAM
     deps=["questions", "papers"],
     description="Every paper ranked for the question (BM25 via DuckDB fts fused with dense similarity), with the selected flag and its reason.",
 )
-def question_papers(context: AssetExecutionContext, project: Project, warehouse: Warehouse) -> MaterializeResult:
+def question_papers(context: AssetExecutionContext, project: Project) -> MaterializeResult:
     settings = project.settings()
     question_id = context.partition_key
-    question = next((q for q in settings.loaded_questions() if q.id == question_id), None)
-    if question is None:
-        raise ValueError(f"question partition {question_id!r} has no file in {settings.path(settings.questions_dir)}. Fix: restore its YAML or delete the partition")
-    catalog = settings.catalog()
-    encoder = load_text_encoder(catalog.get(catalog.selection_model), settings.project_root)
+    question = settings.question(question_id)
+    encoder = selection_encoder(settings)
 
-    with warehouse.connect() as con:
-        papers = con.execute("SELECT paper_id, title, abstract FROM papers ORDER BY paper_id").fetchall()
+    with project.connect() as con:
+        papers = tables.corpus_papers(con)
         texts = [paper_search_text(title, abstract) for _, title, abstract in papers]
         paper_vectors, computed = embed_cached(con, encoder, texts)
         question_vector, _ = embed_cached(con, encoder, [question.query_text], is_query=True)
@@ -44,3 +43,18 @@ def question_papers(context: AssetExecutionContext, project: Project, warehouse:
     selected = ranked.filter(selected=True)
     context.log.info(f"{question_id}: {selected.height} of {ranked.height} papers selected ({computed} paper texts embedded, rest cached)")
     return MaterializeResult(metadata={**metadata, "selected": selected.height, "texts_embedded": computed})
+
+
+@asset_check(asset="question_papers", description="The question selected at least one paper.")
+def question_has_selected_papers(project: Project) -> AssetCheckResult:
+    with project.connect() as con:
+        selected = tables.selected_per_question(con)
+    empty = [q for q, count in selected.items() if count == 0]
+    return AssetCheckResult(
+        passed=not empty,
+        severity=AssetCheckSeverity.WARN,
+        metadata={"selected_per_question": MetadataValue.json(selected), "questions_without_selection": MetadataValue.json(empty)},
+    )
+
+
+question_papers_expectations = suite_check("question_papers", blocking=False)

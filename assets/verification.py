@@ -1,20 +1,21 @@
 """Verification stage: a verifier trained here, and every claim checked against other papers."""
 
-import polars as pl
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
 from assets.extraction import paper_systems, question_subjects
 from litsynth.embeddings import embed_cached
-from litsynth.models.text_encoder import load_text_encoder
+from litsynth import tables
+from litsynth.models.text_encoder import selection_encoder
 from litsynth.relations import RelationClaim, relation_rows
-from litsynth.verify.claims import VERIFICATION_SCHEMA, ClaimToVerify, verify_claims
+from litsynth.verify.verdicts import ClaimToVerify, verify_claims
 from litsynth.verify.evidence import EvidenceRetriever, Passage
 from litsynth.verify.verifiers import choose_verifier
-from litsynth.warehouse import replace_rows
-from orchestration.automation import DOWNSTREAM, VERIFIED_DOWNSTREAM
-from orchestration.metadata import table_metadata
-from orchestration.partitions import question_partitions
-from orchestration.resources import Project, Warehouse
+from litsynth.warehouse import empty_frame, replace_rows
+from assets.checks import suite_check
+from assets.automation import DOWNSTREAM, VERIFIED_DOWNSTREAM
+from assets.metadata import table_metadata
+from assets.partitions import question_partitions
+from assets.resources import Project
 
 GROUP = "verification"
 
@@ -49,7 +50,7 @@ def verifier_model(context: AssetExecutionContext, project: Project) -> Material
         stance = None
     report = train_verifier(
         data.claims, data.corpus, settings.path(verifier.model_dir), Recipe(backbone=verifier.backbone), stance,
-        shipped_dir=settings.path(verifier.shipped_dir),
+        settings=settings, shipped_dir=settings.shipped_verifier_dir,
     )
     card = report.card
     validation = card.get("validation", {})
@@ -82,27 +83,23 @@ def verifier_model(context: AssetExecutionContext, project: Project) -> Material
         "reason; a claim about a specific system counts only evidence about that system. Plus a grounding verdict."
     ),
 )
-def verifications(context: AssetExecutionContext, project: Project, warehouse: Warehouse) -> MaterializeResult:
+def verifications(context: AssetExecutionContext, project: Project) -> MaterializeResult:
     settings = project.settings()
     question_id = context.partition_key
-    catalog = settings.catalog()
-    encoder = load_text_encoder(catalog.get(catalog.selection_model), settings.project_root)
-    choice = choose_verifier(settings.path(settings.verifier.model_dir), encoder)
+    encoder = selection_encoder(settings)
+    choice = choose_verifier(settings, encoder)
     verifier_name = f"trained:{choice.verifier.version}" if hasattr(choice.verifier, "version") else "baseline"
     context.log.info(f"verifier: {choice.reason}")
-    with warehouse.connect() as con:
-        chunks = con.execute("SELECT chunk_id, paper_id, text FROM chunks WHERE question_id = ? ORDER BY chunk_id", [question_id]).fetchall()
-        passages = [Passage(*row) for row in chunks]
-        source = {chunk_id: text for chunk_id, _, text in chunks}
+    with project.connect() as con:
+        passages = [Passage(chunk_id, paper_id, text) for chunk_id, paper_id, _, _, text, _ in tables.question_chunks(con, question_id)]
+        source = {p.passage_id: p.text for p in passages}
         systems = paper_systems(con, question_id)
         subjects = question_subjects(con, question_id)
         claims = [
             ClaimToVerify(claim_id, paper_id, text, source[chunk_id], subjects[claim_id])
-            for claim_id, paper_id, text, chunk_id in con.execute(
-                "SELECT claim_id, paper_id, text, chunk_id FROM claims WHERE question_id = ? ORDER BY claim_id", [question_id]
-            ).fetchall()
+            for claim_id, paper_id, text, chunk_id, *_ in tables.question_claims(con, question_id)
         ]
-        rows = pl.DataFrame(schema=VERIFICATION_SCHEMA)
+        rows = empty_frame("verifications")
         if claims:  # claims come from chunks, so there are passages too
             vectors, _ = embed_cached(con, encoder, [p.text for p in passages])
             retriever = EvidenceRetriever(passages, encoder, passage_vectors=vectors)
@@ -139,19 +136,20 @@ def verifications(context: AssetExecutionContext, project: Project, warehouse: W
         "same benchmark: from the figures they state (same system, benchmark and metric) and from the verifier's evidence."
     ),
 )
-def claim_relations(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:
+def claim_relations(context: AssetExecutionContext, project: Project) -> MaterializeResult:
     question_id = context.partition_key
-    with warehouse.connect() as con:
+    with project.connect() as con:
         subjects = question_subjects(con, question_id)
-        claims = con.execute("SELECT claim_id, paper_id, text, chunk_id FROM claims WHERE question_id = ? ORDER BY claim_id", [question_id]).fetchall()
+        claims = tables.question_claims(con, question_id)
         in_chunk: dict[str, list[str]] = {}
-        for claim_id, _, _, chunk_id in claims:
+        for claim_id, _, _, chunk_id, *_ in claims:
             in_chunk.setdefault(chunk_id, []).append(claim_id)
-        verdicts = con.execute(
-            "SELECT claim_id, label, confidence, evidence_chunk_id, evidence_text FROM verifications WHERE question_id = ? ORDER BY claim_id", [question_id]
-        ).pl().to_dicts()
-        related = [RelationClaim(claim_id, paper_id, text, subjects[claim_id]) for claim_id, paper_id, text, _ in claims]
+        verdicts = tables.question_verdicts(con, question_id)
+        related = [RelationClaim(claim_id, paper_id, text, subjects[claim_id]) for claim_id, paper_id, text, *_ in claims]
         rows = relation_rows(question_id, related, verdicts, in_chunk)
         replace_rows(con, "claim_relations", rows, {"question_id": question_id})
         metadata = table_metadata(con, "claim_relations", rows, ["relation", "shared_entity", "benchmark", "claim_quantity", "other_quantity"])
     return MaterializeResult(metadata={**metadata, "relations": MetadataValue.json(dict(rows.group_by("relation").len().iter_rows()))})
+
+
+claim_relations_expectations = suite_check("claim_relations", blocking=False)

@@ -146,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     from litsynth.models.text_encoder import load_text_encoder
 
     began = time.perf_counter()
-    spec = Settings(project_root=ROOT).catalog().get(MODEL_ID)
+    spec = Settings.load(ROOT).catalog().get(MODEL_ID)
     encoder = load_text_encoder(spec, ROOT)
     texts = load_texts(args.data, args.texts)
     assert spec.document_prefix == "" and spec.normalize, "bare and pipeline would see different inputs"

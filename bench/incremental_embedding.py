@@ -127,11 +127,11 @@ def fixed_cost_breakdown(warehouse_path: Path, encoder) -> dict:
     """The embeddings asset's steps, one by one, on the final (fully cached) warehouse."""
     import polars as pl
 
-    from assets.embeddings import ITEMS_SQL
+    from assets.metadata import table_metadata
+    from litsynth.tables import embedding_items
     from litsynth.embeddings import embed_items
     from litsynth.retrieval.vector_store import ensure_vector_table
     from litsynth.warehouse import open_warehouse, replace_rows
-    from orchestration.metadata import table_metadata
 
     spec = encoder.spec
     steps: dict[str, float] = {}
@@ -145,7 +145,7 @@ def fixed_cost_breakdown(warehouse_path: Path, encoder) -> dict:
     started = time.perf_counter()
     with open_warehouse(warehouse_path) as con:
         steps["open_warehouse (lock, attach, load extensions, apply_schema)"] = time.perf_counter() - started
-        items = step("read items (ITEMS_SQL)", lambda: con.execute(ITEMS_SQL, [QUESTION_ID, QUESTION_ID]).fetchall())
+        items = step("read items (embedding_items)", lambda: embedding_items(con, QUESTION_ID))
         table = step("ensure_vector_table", lambda: ensure_vector_table(con, spec))
         rows, misses = step("embed_items (all cache hits)", lambda: embed_items(con, encoder, QUESTION_ID, items))
         frame = step("pl.from_arrow", lambda: pl.from_arrow(rows))
@@ -169,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from litsynth.config import Settings
     from litsynth.models.text_encoder import load_text_encoder
-    from orchestration.resources import Project, Warehouse
+    from assets.resources import Project
 
     source = args.data / ARXIV
     if not source.is_file():
@@ -188,12 +188,13 @@ def main(argv: list[str] | None = None) -> int:
         shutil.copy(source, corpus / source.name)
         warehouse_path = Path(tmp) / "warehouse.duckdb"
         resources = {
-            "project": Project(project_root=str(project), corpus_dirs=[str(corpus)], arxiv_enabled=False,
-                               max_selected=args.select, min_dense_similarity=-1.0),
-            "warehouse": Warehouse(path=str(warehouse_path)),
+            "project": Project(project_root=str(project), overrides={
+                "warehouse": {"path": str(warehouse_path)}, "ingest": {"corpus_dirs": [str(corpus)]}, "arxiv": {"enabled": False},
+                "selection": {"max_selected": args.select, "min_dense_similarity": -1.0},
+            }),
         }
         instance = DagsterInstance.ephemeral()
-        encoder = load_text_encoder(Settings(project_root=project).catalog().get(MODEL_ID), project)
+        encoder = load_text_encoder(Settings.load(project).catalog().get(MODEL_ID), project)
 
         log = lambda msg: print(f"[{time.perf_counter() - began:6.1f}s] {msg}", file=sys.stderr, flush=True)  # noqa: E731
         ingest_full, _ = _materialize(["questions", "documents", "papers", "prior_reports"], resources, instance)

@@ -30,7 +30,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from litsynth.config import Settings  # noqa: E402
-from litsynth.verify.scifact_eval import default_encoder, describe_interval  # noqa: E402
+from litsynth.models.text_encoder import selection_encoder  # noqa: E402
+from litsynth.verify.scifact_eval import describe_interval  # noqa: E402
 from litsynth.verify.stance_pretraining import configured_stage  # noqa: E402
 from litsynth.verify.train import Recipe, train_verifier  # noqa: E402
 from litsynth.verify.verifiers import BASELINE_GATE, choose_verifier, import_torch  # noqa: E402
@@ -101,12 +102,12 @@ def headline(card: dict) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    settings = Settings(project_root=ROOT)
+    settings = Settings.load(ROOT)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", type=Path, default=settings.path(settings.verifier.claims).parent.parent, help="shared data folder (holds scifact/)")
-    parser.add_argument("--model-dir", type=Path, default=settings.path("var/models/verifier"))
+    parser.add_argument("--model-dir", type=Path, default=settings.path(settings.verifier.model_dir))
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "verify_scifact.json")
-    parser.add_argument("--backbone", default="minilm-l6")
+    parser.add_argument("--backbone", default=settings.verifier.backbone)
     parser.add_argument("--epochs", type=int, default=None, help="stage 2 epochs (default: Recipe's, as the verifier_model asset trains)")
     parser.add_argument("--learning-rate", type=float, default=None, help="default: Recipe's")
     parser.add_argument("--seed", type=int, default=13)
@@ -115,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-nli", action="store_true", help="no stage 1 (SciFact only, as recipe 9)")
     parser.add_argument("--nli-pairs-per-file", type=int, default=None, help="default: settings verifier.nli_pairs_per_file")
     parser.add_argument("--nli-epochs", type=int, default=None, help="default: settings verifier.nli_epochs")
-    parser.add_argument("--shipped-dir", type=Path, default=settings.path(settings.verifier.shipped_dir), help="shipped versions, reused when the version matches")
+    parser.add_argument("--shipped-dir", type=Path, default=settings.shipped_verifier_dir, help="shipped versions, reused when the version matches")
     parser.add_argument("--cache", type=Path, default=None, help="warehouse whose embedding cache holds the corpus vectors (default var/warehouse.duckdb)")
     parser.add_argument("--retrain", action="store_true", help="train even if this version exists")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1: leaves a core to other work)")
@@ -134,10 +135,10 @@ def main(argv: list[str] | None = None) -> int:
         stance = dataclasses.replace(stance, **{k: v for k, v in (("pairs_per_file", args.nli_pairs_per_file), ("epochs", args.nli_epochs)) if v is not None})
     report = train_verifier(
         scifact / "claims_train.jsonl", scifact / "corpus.jsonl", args.model_dir, recipe, stance,
-        shipped_dir=args.shipped_dir, cache_path=args.cache, retrain=args.retrain,
+        settings=settings, shipped_dir=args.shipped_dir, cache_path=args.cache, retrain=args.retrain,
     )
     card = report.card
-    choice = choose_verifier(args.model_dir, default_encoder(), args.shipped_dir)
+    choice = choose_verifier(settings, selection_encoder(settings), [args.model_dir, args.shipped_dir])
     baseline_gate = card["validation"]["baseline"]["gate"]
     result = {
         "task": "SciFact claims_train, validation split (hash of claim id), open retrieval top-3 abstracts",

@@ -28,24 +28,12 @@ import polars as pl
 from litsynth.claims import STOPWORDS, content_terms
 from litsynth.entities import canonical_key, mentions
 from litsynth.ids import content_id
+from litsynth.warehouse import frame_schema
 
 MAX_PHRASE_WORDS = 4
 QUESTION_STOPWORDS = frozenset("can could would should will does do did e.g. i.e. etc versus".split())
-CONCEPT_SCHEMA = {
-    "question_id": pl.Utf8,
-    "concept_id": pl.Utf8,
-    "position": pl.Int32,
-    "concept": pl.Utf8,
-    "source": pl.Utf8,
-    "terms": pl.List(pl.Utf8),
-}
-COVERAGE_SCHEMA = {
-    "question_id": pl.Utf8,
-    "concept_id": pl.Utf8,
-    "item_type": pl.Utf8,
-    "item_id": pl.Utf8,
-    "paper_id": pl.Utf8,
-}
+CONCEPT_SCHEMA = frame_schema("question_concepts")
+COVERAGE_SCHEMA = frame_schema("concept_coverage")
 _WORD = re.compile(r"[\w@/.+-]+|[^\w\s]")
 
 

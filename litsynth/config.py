@@ -15,6 +15,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from litsynth.ids import sha256_hex
+from litsynth.retrieval.fusion import RRF_K
 from litsynth.ingest.worker import ParseBudget
 from litsynth.safeio import UnreadableFile, printable, read_regular
 
@@ -358,26 +359,35 @@ def load_catalog(path: Path) -> ModelCatalog:
         raise _describe(path, exc) from exc
 
 
+DEFAULT_TEXT_MODEL = "minilm-l6"  # the catalog's fast text model: paper selection, verifier backbone, evidence search
+SETTINGS_FILE = "litsynth.yaml"  # optional, in the project folder: nested settings, e.g. selection: {max_selected: 8}
+
+
+def _field(default, description: str, **constraints):
+    return Field(default=default, description=description, **constraints)
+
+
 class SelectionSettings(BaseModel):
     """How ``question_papers`` marks papers as selected (see litsynth.retrieval.selection)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    max_selected: int = Field(default=12, gt=0)
-    min_dense_similarity: float = Field(default=0.25, ge=-1, le=1)
-    rrf_k: int = Field(default=60, gt=0)
+    max_selected: int = _field(12, "at most this many papers selected per question (by fused rank)", gt=0)
+    min_dense_similarity: float = _field(0.25, "a selected paper's cosine to the question must reach this", ge=-1, le=1)
+    rrf_k: int = _field(RRF_K, "the k of reciprocal-rank fusion of BM25 and dense ranks", gt=0)
 
 
 class IngestSettings(BaseModel):
+    """Which files are ingested, and the budget that bounds reading and parsing each one."""
+
     model_config = ConfigDict(extra="forbid")
 
-    corpus_dirs: tuple[str, ...] = ("corpus/examples", "corpus/inbox", "var/arxiv")
-    inbox_dir: str = "corpus/inbox"  # watched by the new_papers sensor; must be one of corpus_dirs
-    max_file_bytes: int = Field(default=50_000_000, gt=0)
-    # the per-file parse budget (litsynth.ingest.worker): over it, the file is rejected
-    parse_timeout_s: float = Field(default=30.0, gt=0)
-    parse_memory_bytes: int = Field(default=512_000_000, gt=0)
-    max_decompressed_bytes: int = Field(default=50_000_000, gt=0)  # text a PDF's streams may inflate to
+    corpus_dirs: tuple[str, ...] = _field(("corpus/examples", "corpus/inbox", "var/arxiv"), "folders whose files are ingested")
+    inbox_dir: str = _field("corpus/inbox", "watched by the `new_papers` sensor; one of `corpus_dirs`")
+    max_file_bytes: int = _field(50_000_000, "larger input files are rejected unread; reads stop there whatever `stat` said", gt=0)
+    parse_timeout_s: float = _field(30.0, "a file's parse budget in seconds (worker process); over it the file is rejected", gt=0)
+    parse_memory_bytes: int = _field(512_000_000, "the parsing worker's memory limit", gt=0)
+    max_decompressed_bytes: int = _field(50_000_000, "cap on decompressed content (PDF streams, gzip, zip)", gt=0)
 
     @property
     def parse_budget(self) -> ParseBudget:
@@ -385,11 +395,13 @@ class IngestSettings(BaseModel):
 
 
 class ArxivSettings(BaseModel):
+    """The online paper source: one arXiv search per question (off with ``--offline``)."""
+
     model_config = ConfigDict(extra="forbid")
 
-    enabled: bool = True
-    max_results: int = Field(default=25, gt=0, le=500)
-    download_dir: str = "var/arxiv"
+    enabled: bool = _field(True, "search arXiv for each question's keywords when online (`--offline` turns it off)")
+    max_results: int = _field(25, "results per question search", gt=0, le=500)
+    download_dir: str = _field("var/arxiv", "where search results are saved for ingestion")
 
 
 class BenchmarkSettings(BaseModel):
@@ -397,10 +409,10 @@ class BenchmarkSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    beir_dir: str = "../shared/data/scifact/beir"
-    beir_split: str = "test"
-    coco_captions: str = "../shared/data/coco_mini/captions.json"
-    coco_images: str = "../shared/data/coco_mini/images"
+    beir_dir: str = _field("../shared/data/scifact/beir", "the BEIR-format folder of `litsynth bench`")
+    beir_split: str = _field("test", "its qrels split")
+    coco_captions: str = _field("../shared/data/coco_mini/captions.json", "COCO-captions file of the image–text benchmark")
+    coco_images: str = _field("../shared/data/coco_mini/images", "its images")
 
 
 class VerifierSettings(BaseModel):
@@ -408,44 +420,69 @@ class VerifierSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    train: bool = True
-    # catalog id of the text model whose upper layers become the cross-encoder: minilm-l6 trains
-    # in ~10 min on 2 cores; mpnet-base (bench/verify.py --backbone mpnet-base) takes ~5x longer
-    backbone: str = "minilm-l6"
-    claims: str = "../shared/data/scifact/claims_train.jsonl"
-    corpus: str = "../shared/data/scifact/corpus.jsonl"
-    # when claims/corpus are absent: SciFact's public release, fetched once (litsynth.verify.scifact_source); None: never download
-    source_url: str | None = "https://scifact.s3-us-west-2.amazonaws.com/release/latest/data.tar.gz"
-    download_dir: str = "var/data/scifact"
-    model_dir: str = "var/models/verifier"
-    shipped_dir: str = "models/verifier"  # versions committed with the project; the best recorded one is used, no training needed
-    # stage 1 (stance pretraining): NLI JSONL files ({premise, hypothesis, label}); None: SciFact only
-    nli_dir: str | None = "../shared/data/nli"
-    nli_test_files: tuple[str, ...] = ("scinli_test.jsonl",)  # measured only, never trained on
-    nli_test_pairs_per_file: int | None = Field(default=1000, gt=0)  # a fixed hashed sample of each (None: all)
-    # stage-1 size from measurements on 2 shared cores (bench/EXPERIMENTS.md, recipe 10): the whole recipe within ~30 min
-    nli_pairs_per_file: int | None = Field(default=300, gt=0)  # sampled per training file (None: all)
-    nli_epochs: int = Field(default=1, gt=0)
-    nli_max_file_bytes: int = Field(default=50_000_000, gt=0)
+    train: bool = _field(True, "`verifier_model` trains when materialised; false: it records that the shipped or baseline verifier is used")
+    backbone: str = _field(DEFAULT_TEXT_MODEL, "catalog id of the text model whose upper layers become the cross-encoder (`mpnet-base` also works, ~5x slower)")
+    claims: str = _field("../shared/data/scifact/claims_train.jsonl", "SciFact-format training claims")
+    corpus: str = _field("../shared/data/scifact/corpus.jsonl", "their corpus")
+    source_url: str | None = _field(
+        "https://scifact.s3-us-west-2.amazonaws.com/release/latest/data.tar.gz",
+        "SciFact's public release, downloaded once when the files above are absent (null: never)",
+    )
+    download_dir: str = _field("var/data/scifact", "where that download goes")
+    model_dir: str = _field("var/models/verifier", "versions trained here")
+    shipped_dir: str = _field("models/verifier", "versions shipped with litsynth (relative to its checkout, not the project); the best recorded one is used, no training needed")
+    nli_dir: str | None = _field("../shared/data/nli", "stage 1 (stance pretraining): NLI JSONL files `{premise, hypothesis, label}`; null: SciFact only")
+    nli_test_files: tuple[str, ...] = _field(("scinli_test.jsonl",), "NLI files measured only, never trained on")
+    nli_test_pairs_per_file: int | None = _field(1000, "a fixed hashed sample of each test file (null: all)", gt=0)
+    nli_pairs_per_file: int | None = _field(300, "pairs sampled per NLI training file (null: all); sized for 2 cores, see bench/EXPERIMENTS.md", gt=0)
+    nli_epochs: int = _field(1, "stage-1 epochs", gt=0)
+    nli_max_file_bytes: int = _field(50_000_000, "larger NLI files are rejected", gt=0)
 
 
-class Settings(BaseModel):
-    """Where things are and how the pipeline behaves; paths are relative to ``project_root``."""
+class WarehouseSettings(BaseModel):
+    """Where the tables live: the embedded DuckDB file, or a DuckLake (PostgreSQL catalog + Parquet)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    project_root: Path
-    warehouse: str = "var/warehouse.duckdb"
-    questions_dir: str = "questions"
-    models_file: str = "models.yaml"
-    reports_dir: str = "var/reports"
-    model_cache_dir: str = "var/models"
-    max_question_bytes: int = Field(default=MAX_CONFIG_BYTES, gt=0)
+    backend: Literal["duckdb", "ducklake"] = _field("duckdb", "`duckdb`: one embedded file, one writer at a time; `ducklake`: concurrent writers")
+    path: str = _field("var/warehouse.duckdb", "the DuckDB file (backend `duckdb`)")
+    catalog_dsn: str | None = _field(None, "PostgreSQL libpq DSN of the DuckLake catalog (backend `ducklake`)")
+    data_path: str = _field("var/lake", "folder of the DuckLake's Parquet files (backend `ducklake`)")
+
+
+class Settings(BaseModel):
+    """Where things are and how the pipeline behaves; paths are relative to ``project_root``.
+
+    The one owner of configuration: the Dagster ``project`` resource, the CLI and the domain
+    functions all get their values from an instance of it (:meth:`load`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    project_root: Path = Field(description="the project folder (`--project DIR` on the command line)")
+    warehouse: WarehouseSettings = WarehouseSettings()
+    questions_dir: str = _field("questions", "one YAML file per research question: `id`, `question`, `keywords`, optional `benchmarks`")
+    models_file: str = _field("models.yaml", "the model catalog, hence the model partitions")
+    reports_dir: str = _field("var/reports", "where `<question>/report.{md,html}` are written")
+    max_question_bytes: int = _field(MAX_CONFIG_BYTES, "larger question files are rejected", gt=0)
     ingest: IngestSettings = IngestSettings()
     selection: SelectionSettings = SelectionSettings()
     arxiv: ArxivSettings = ArxivSettings()
     benchmarks: BenchmarkSettings = BenchmarkSettings()
     verifier: VerifierSettings = VerifierSettings()
+
+    @classmethod
+    def load(cls, project_root: Path, overrides: dict | None = None) -> "Settings":
+        """The project's settings: defaults, then ``<project>/litsynth.yaml`` when present, then ``overrides``."""
+        root = Path(project_root).resolve()
+        file = root / SETTINGS_FILE
+        values = _read_yaml(file) if file.is_file() else {}
+        if not isinstance(values, dict):
+            raise ConfigError(f"{file}: expected a mapping of settings. Fix: write `section: {{field: value}}` pairs (README, Configuration)")
+        merged = _merge(values, overrides or {})
+        try:
+            return cls.model_validate({**merged, "project_root": root})
+        except ValidationError as exc:
+            raise _describe(file if values else Path("settings overrides"), exc) from exc
 
     def path(self, relative: str | Path) -> Path:
         path = Path(relative)
@@ -453,7 +490,13 @@ class Settings(BaseModel):
 
     @property
     def warehouse_path(self) -> Path:
-        return self.path(self.warehouse)
+        return self.path(self.warehouse.path)
+
+    @property
+    def shipped_verifier_dir(self) -> Path:
+        """Shipped verifier versions live with the code (this checkout), whatever the project folder."""
+        path = Path(self.verifier.shipped_dir)
+        return path if path.is_absolute() else project_root() / path
 
     def questions(self) -> list[ResearchQuestion]:
         """Every question; ConfigError when any question file is bad (the CLI checks before a run)."""
@@ -467,8 +510,50 @@ class Settings(BaseModel):
         """The questions of the files that load; a bad file costs only its own question."""
         return [o.question for o in self.question_files() if o.status == "loaded"]
 
+    def question(self, question_id: str) -> ResearchQuestion:
+        """The loaded question of a partition; ConfigError naming the folder when it has no file."""
+        found = next((q for q in self.loaded_questions() if q.id == question_id), None)
+        if found is None:
+            raise ConfigError(
+                f"question partition {question_id!r} has no loadable file in {self.path(self.questions_dir)}. "
+                "Fix: restore its YAML (see the question_files table for why it was rejected) or delete the partition"
+            )
+        return found
+
     def catalog(self) -> ModelCatalog:
         return load_catalog(self.path(self.models_file))
+
+
+def _merge(base: dict, override: dict) -> dict:
+    merged = dict(base)
+    for key, value in override.items():
+        merged[key] = _merge(merged[key], value) if isinstance(value, dict) and isinstance(merged.get(key), dict) else value
+    return merged
+
+
+def reference_table() -> str:
+    """The README's configuration table (``litsynth settings --reference`` prints it)."""
+    rows = ["| setting | default | what it does |", "|---|---|---|"]
+    rows += [f"| `{name}` | {default} | {description} |" for name, default, description in settings_reference()]
+    return "\n".join(rows)
+
+
+def settings_reference(model: type[BaseModel] = Settings, prefix: str = "") -> list[tuple[str, str, str]]:
+    """(dotted name, default, description) of every setting, for the README's configuration table."""
+    rows = []
+    for name, info in model.model_fields.items():
+        annotation = info.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            rows += settings_reference(annotation, f"{prefix}{name}.")
+            continue
+        default = info.default
+        shown = "this checkout" if name == "project_root" else (
+            ", ".join(f"`{v}`" for v in default) if isinstance(default, tuple) else
+            "null" if default is None else f"`{str(default).lower()}`" if isinstance(default, bool) else
+            f"{default:,}" if isinstance(default, int) else f"`{default}`" if isinstance(default, str) else str(default)
+        )
+        rows.append((f"{prefix}{name}", shown, info.description or ""))
+    return rows
 
 
 def project_root() -> Path:

@@ -23,6 +23,7 @@ from litsynth.ingest.worker import ParseBudget, ParseWorker
 from litsynth.records import PaperRecord, ParseError, ParseResult, PriorReport
 from litsynth.safeio import UnreadableFile, read_regular
 from litsynth.text import compose_paper_text
+from litsynth.warehouse import frame_schema
 
 # Lower is more authoritative when two sources describe the same paper.
 FORMAT_PRIORITY = {
@@ -37,65 +38,15 @@ FORMAT_PRIORITY = {
     "listing_page": 3,
 }
 
-DOCUMENT_SCHEMA = {
-    "document_id": pl.Utf8,
-    "path": pl.Utf8,
-    "size_bytes": pl.Int64,
-    "sha256": pl.Utf8,
-    "format": pl.Utf8,
-    "status": pl.Utf8,
-    "reason": pl.Utf8,
-    "duplicate_of": pl.Utf8,
-    "papers_found": pl.Int32,
-    "reports_found": pl.Int32,
-    "records_skipped": pl.Int32,
-    "ingested_at": pl.Datetime("us"),
-}
+DOCUMENT_SCHEMA = frame_schema("documents")
 
-PAPER_SCHEMA = {
-    "paper_id": pl.Utf8,
-    "dedup_key": pl.Utf8,
-    "arxiv_id": pl.Utf8,
-    "arxiv_version": pl.Int32,
-    "title": pl.Utf8,
-    "abstract": pl.Utf8,
-    "full_text": pl.Utf8,
-    "ai_summary": pl.Utf8,
-    "authors": pl.List(pl.Utf8),
-    "published": pl.Utf8,
-    "organisation": pl.Utf8,
-    "categories": pl.List(pl.Utf8),
-    "external_id": pl.Utf8,
-    "url": pl.Utf8,
-    "paper_text": pl.Utf8,
-    "text_level": pl.Utf8,
-    "source_count": pl.Int32,
-}
+PAPER_SCHEMA = frame_schema("papers")
 
-PAPER_SOURCE_SCHEMA = {"paper_id": pl.Utf8, "document_id": pl.Utf8, "format": pl.Utf8, "title_as_seen": pl.Utf8}
+PAPER_SOURCE_SCHEMA = frame_schema("paper_sources")
 
-PRIOR_REPORT_SCHEMA = {
-    "report_id": pl.Utf8,
-    "document_id": pl.Utf8,
-    "title": pl.Utf8,
-    "research_question": pl.Utf8,
-    "question_id": pl.Utf8,
-    "report_date": pl.Date,
-    "papers_stated": pl.Int32,
-    "claims_stated": pl.Int32,
-    "verified_stated": pl.Int32,
-    "review_score": pl.Float64,
-    "subject_title": pl.Utf8,
-}
-PRIOR_CLAIM_SCHEMA = {
-    "prior_claim_id": pl.Utf8,
-    "report_id": pl.Utf8,
-    "position": pl.Int32,
-    "text": pl.Utf8,
-    "verified": pl.Boolean,
-    "confidence": pl.Float64,
-}
-PRIOR_REFERENCE_SCHEMA = {"report_id": pl.Utf8, "arxiv_id": pl.Utf8, "paper_id": pl.Utf8}
+PRIOR_REPORT_SCHEMA = frame_schema("prior_reports")
+PRIOR_CLAIM_SCHEMA = frame_schema("prior_report_claims")
+PRIOR_REFERENCE_SCHEMA = frame_schema("prior_report_references")
 
 
 @dataclass(frozen=True)
@@ -291,15 +242,7 @@ def _read_and_parse(path: Path, row: dict, worker: ParseWorker, max_file_bytes: 
     return _valid_records(worker.parse(data, name=path.name))
 
 
-QUESTION_SCHEMA = {
-    "question_id": pl.Utf8,
-    "question": pl.Utf8,
-    "keywords": pl.List(pl.Utf8),
-    "benchmarks": pl.List(pl.Utf8),
-    "source_file": pl.Utf8,
-    "content_sha256": pl.Utf8,
-    "loaded_at": pl.Datetime("us"),
-}
+QUESTION_SCHEMA = frame_schema("questions")
 
 
 def questions_table(files: Sequence[QuestionFile], *, root: Path, now: dt.datetime | None = None) -> pl.DataFrame:
@@ -321,7 +264,7 @@ def questions_table(files: Sequence[QuestionFile], *, root: Path, now: dt.dateti
     return pl.DataFrame(rows, schema=QUESTION_SCHEMA)
 
 
-QUESTION_FILE_SCHEMA = {"file": pl.Utf8, "status": pl.Utf8, "reason": pl.Utf8, "question_id": pl.Utf8, "content_sha256": pl.Utf8}
+QUESTION_FILE_SCHEMA = frame_schema("question_files")
 
 
 def question_files_table(files: Sequence[QuestionFile], *, root: Path) -> pl.DataFrame:

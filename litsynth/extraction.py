@@ -10,70 +10,13 @@ import polars as pl
 from litsynth.claims import ClaimExtractor, ExtractedClaim, is_complete_sentence, match_prior_claim
 from litsynth.entities import ClaimSubject, claim_subject, entity_key
 from litsynth.text import Chunk, chunk_id, chunk_text
+from litsynth.warehouse import frame_schema
 
-CHUNK_SCHEMA = {
-    "question_id": pl.Utf8,
-    "chunk_id": pl.Utf8,
-    "paper_id": pl.Utf8,
-    "position": pl.Int32,
-    "char_start": pl.Int32,
-    "char_end": pl.Int32,
-    "text": pl.Utf8,
-    "n_tokens": pl.Int32,
-    "token_budget": pl.Int32,
-}
-CLAIM_SCHEMA = {
-    "question_id": pl.Utf8,
-    "claim_id": pl.Utf8,
-    "paper_id": pl.Utf8,
-    "chunk_id": pl.Utf8,
-    "char_start": pl.Int32,
-    "char_end": pl.Int32,
-    "text": pl.Utf8,
-    "claim_type": pl.Utf8,
-    "relevance": pl.Float64,
-    "extractor": pl.Utf8,
-}
-QUANTITY_SCHEMA = {
-    "question_id": pl.Utf8,
-    "claim_id": pl.Utf8,
-    "position": pl.Int32,
-    "metric": pl.Utf8,
-    "value": pl.Float64,
-    "unit": pl.Utf8,
-    "dataset": pl.Utf8,
-    "model": pl.Utf8,
-    "from_value": pl.Float64,
-    "to_value": pl.Float64,
-    "counted": pl.Utf8,
-    "raw": pl.Utf8,
-}
-ENTITY_SCHEMA = {
-    "question_id": pl.Utf8,
-    "claim_id": pl.Utf8,
-    "position": pl.Int32,
-    "kind": pl.Utf8,
-    "name": pl.Utf8,
-    "name_key": pl.Utf8,
-    "is_subject": pl.Boolean,
-    "resolved_from": pl.Utf8,
-    "claim_scope": pl.Utf8,
-}
-PRIOR_MATCH_SCHEMA = {
-    "question_id": pl.Utf8,
-    "prior_claim_id": pl.Utf8,
-    "report_id": pl.Utf8,
-    "printed_text": pl.Utf8,
-    "printed_complete": pl.Boolean,
-    "matched": pl.Boolean,
-    "paper_id": pl.Utf8,
-    "char_start": pl.Int32,
-    "char_end": pl.Int32,
-    "source_text": pl.Utf8,
-    "method": pl.Utf8,
-    "score": pl.Float64,
-    "reason": pl.Utf8,
-}
+CHUNK_SCHEMA = frame_schema("chunks")
+CLAIM_SCHEMA = frame_schema("claims")
+QUANTITY_SCHEMA = frame_schema("claim_quantities")
+ENTITY_SCHEMA = frame_schema("claim_entities")
+PRIOR_MATCH_SCHEMA = frame_schema("prior_claim_matches")
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ import polars as pl
 from litsynth.claims import Quantity, parse_quantities
 from litsynth.entities import ClaimSubject, canonical_key, entity_key
 from litsynth.ids import content_id
+from litsynth.warehouse import frame_schema
 
 NUMBER_TOLERANCE = 0.005  # relative; the same tolerance as the verifier's number cues
 _CHANGE_BEFORE = re.compile(
@@ -42,20 +43,7 @@ _CHANGE_AFTER = re.compile(
     r"(?:improvements?|gains?|increases?|higher|lower|better|worse|drops?|boosts?|more|less)\b",
     re.IGNORECASE,
 )
-RELATION_SCHEMA = {
-    "question_id": pl.Utf8,
-    "relation_id": pl.Utf8,
-    "claim_id": pl.Utf8,
-    "other_claim_id": pl.Utf8,
-    "relation": pl.Utf8,
-    "basis": pl.Utf8,
-    "shared_entity": pl.Utf8,
-    "benchmark": pl.Utf8,
-    "metric": pl.Utf8,
-    "claim_quantity": pl.Utf8,
-    "other_quantity": pl.Utf8,
-    "score": pl.Float64,
-}
+RELATION_SCHEMA = frame_schema("claim_relations")
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ import logging
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 
 import duckdb
@@ -90,6 +91,50 @@ def _columns_by_table(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[st
 
 def _schema_sql() -> list[str]:
     return [p.read_text(encoding="utf-8") for d in (SCHEMA_DIR, VIEWS_DIR) for p in sorted(d.glob("*.sql"))]
+
+
+@lru_cache(maxsize=1)
+def _declared() -> duckdb.DuckDBPyConnection:
+    """An in-memory database holding the declared schema (tables and views, no rows)."""
+    con = duckdb.connect(":memory:")
+    for sql in _schema_sql():
+        con.execute(sql)
+    return con
+
+
+# DuckDB column types -> polars dtypes, for frames built in Python before they are written.
+_POLARS_TYPES = {
+    "VARCHAR": pl.Utf8,
+    "INTEGER": pl.Int32,
+    "BIGINT": pl.Int64,
+    "SMALLINT": pl.Int16,
+    "DOUBLE": pl.Float64,
+    "FLOAT": pl.Float32,
+    "BOOLEAN": pl.Boolean,
+    "TIMESTAMP": pl.Datetime("us"),
+    "DATE": pl.Date,
+    "VARCHAR[]": pl.List(pl.Utf8),
+    "INTEGER[]": pl.List(pl.Int32),
+    "DOUBLE[]": pl.List(pl.Float64),
+}
+
+
+@lru_cache(maxsize=None)
+def frame_schema(table: str) -> dict[str, pl.DataType]:
+    """The polars schema of ``table`` as ``sql/schema/`` declares it (column order kept)."""
+    rows = _declared().execute(
+        "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = ? ORDER BY column_index", [table]
+    ).fetchall()
+    if not rows:
+        raise KeyError(f"table {table!r} is not declared in sql/schema/. Fix: add its CREATE TABLE there")
+    unknown = [f"{column} {dtype}" for column, dtype in rows if dtype not in _POLARS_TYPES]
+    if unknown:
+        raise TypeError(f"table {table!r}: no polars type for {unknown}; add the mapping to litsynth.warehouse._POLARS_TYPES")
+    return {column: _POLARS_TYPES[dtype] for column, dtype in rows}
+
+
+def empty_frame(table: str) -> pl.DataFrame:
+    return pl.DataFrame(schema=frame_schema(table))
 
 
 def apply_schema(con: duckdb.DuckDBPyConnection) -> list[str]:

@@ -14,9 +14,10 @@ import signal
 import sys
 from pathlib import Path
 
-from litsynth.config import ConfigError, Settings, project_root
+import yaml
 
-PROJECT_ENV = "LITSYNTH_PROJECT"  # read by orchestration.definitions for `litsynth ui --project`
+from litsynth.config import ConfigError, Settings, project_root, reference_table
+
 DAGSTER_YAML = """# written by litsynth: litsynth's own log lines (progress of long loops) go to the run log
 telemetry:
   enabled: false
@@ -41,17 +42,20 @@ def execute(settings: Settings, steps_for, *, arxiv: bool = False, summary: bool
     ``force``, steps whose fingerprint is unchanged since they last succeeded are skipped."""
     from dagster import DagsterInstance
 
+    from assets.resources import PROJECT_ENV, Project
+
+    os.environ[PROJECT_ENV] = str(settings.project_root)  # the code location's project: its catalog gives the model partitions
     from orchestration.definitions import build_definitions
-    from orchestration.resources import Project
     from orchestration.run_plan import PlanSummary, RunEverything, StepLedger, echo_stderr, execute_plan
 
     steps = steps_for(settings)  # reads questions and catalog: a bad file fails before any run
     instance = DagsterInstance.from_config(str(dagster_home(settings)))
-    project = Project(project_root=str(settings.project_root), arxiv_enabled=arxiv)
+    project = Project(project_root=str(settings.project_root), overrides={} if arxiv else {"arxiv": {"enabled": False}})
     defs = build_definitions(project)
-    verifier = project.settings().verifier
+    settings = project.settings()
+    verifier = settings.verifier
     ledger = RunEverything() if force else StepLedger(
-        project.settings(), package_root=project_root(), verifier_dirs=[settings.path(verifier.model_dir), settings.path(verifier.shipped_dir)]
+        settings, package_root=project_root(), verifier_dirs=[settings.path(verifier.model_dir), settings.shipped_verifier_dir]
     )
     outcomes = execute_plan(defs, instance, steps, ledger=ledger, echo=echo_stderr)
     result = PlanSummary.of(outcomes)
@@ -85,22 +89,13 @@ def verifier_steps(settings: Settings):
 
 
 def print_summary(settings: Settings) -> None:
+    from litsynth.tables import question_summary
     from litsynth.warehouse import connect_read_only, table_counts
 
     con = connect_read_only(settings.warehouse_path)
     try:
         counts = table_counts(con)
-        per_question = con.execute(
-            """
-            SELECT q.question_id,
-                   (SELECT count(*) FROM question_papers qp WHERE qp.question_id = q.question_id),
-                   (SELECT count(*) FROM question_papers qp WHERE qp.question_id = q.question_id AND qp.selected),
-                   (SELECT count(*) FROM claims c WHERE c.question_id = q.question_id),
-                   (SELECT count(*) FROM verifications v WHERE v.question_id = q.question_id AND v.label = 'supported'),
-                   (SELECT count(*) FROM verifications v WHERE v.question_id = q.question_id AND v.label = 'contradicted')
-            FROM questions q ORDER BY q.question_id
-            """
-        ).fetchall()
+        per_question = question_summary(con)
     finally:
         con.close()
     print("\nlitsynth: warehouse", settings.warehouse_path)
@@ -118,6 +113,8 @@ def print_summary(settings: Settings) -> None:
 
 def open_ui(settings: Settings, *, host: str, port: int) -> int:
     """Start the Dagster UI and daemon on this project (localhost only unless told otherwise)."""
+    from assets.resources import PROJECT_ENV
+
     env = {**os.environ, "DAGSTER_HOME": str(dagster_home(settings)), PROJECT_ENV: str(settings.project_root)}
     command = [str(Path(sys.executable).with_name("dagster")), "dev", "-w", str(settings.path("workspace.yaml")), "-h", host, "-p", str(port)]
     os.chdir(settings.project_root)
@@ -144,6 +141,8 @@ def parser() -> argparse.ArgumentParser:
     verifier = commands.add_parser("verifier", help="the claim verifier")
     verifier_commands = verifier.add_subparsers(dest="verifier_command", required=True)
     verifier_commands.add_parser("train", help="(re)train the verifier from the configured SciFact-format data")
+    shown = commands.add_parser("settings", help="print the project's effective settings (defaults, litsynth.yaml) as YAML")
+    shown.add_argument("--reference", action="store_true", help="print the configuration reference table instead (README, Configuration)")
     ui = commands.add_parser("ui", help="start the Dagster UI and daemon")
     ui.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1: this machine only)")
     ui.add_argument("--port", type=int, default=3000)
@@ -166,8 +165,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command in ("run", "bench", "verifier"):
         # inside a Dagster run the instance prints litsynth's lines (dagster.yaml python_logs); once is enough
         logging.getLogger("litsynth").propagate = False
-    settings = Settings(project_root=args.project.resolve())
     try:
+        settings = Settings.load(args.project)
         if args.command == "run":
             return execute(settings, main_steps, arxiv=not args.offline, force=args.force)
         if args.command == "bench":
@@ -175,7 +174,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "verifier":
             return execute(settings, verifier_steps, summary=False)
         if args.command == "eval":
-            return args.handler(args)
+            return args.handler(args, settings)
+        if args.command == "settings":
+            print(reference_table() if args.reference else yaml.safe_dump(settings.model_dump(mode="json"), sort_keys=False), end="\n")
+            return 0
         return open_ui(settings, host=args.host, port=args.port)
     except ConfigError as exc:
         print(f"litsynth: configuration error: {exc}", file=sys.stderr)

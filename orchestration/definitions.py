@@ -1,43 +1,41 @@
-"""The litsynth code location (loaded through workspace.yaml)."""
+"""The litsynth code location (loaded through workspace.yaml): every stage's assets and checks,
+the jobs, schedules and sensors, and the ``project`` resource."""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
+from dagster import Definitions, load_asset_checks_from_modules, load_assets_from_modules
 
-from dagster import Definitions, load_assets_from_modules
-
-from assets import benchmarks, corpus, embeddings, extraction, metrics, report, selection, verification
-from orchestration.automation import automation_sensor
-from orchestration.checks import asset_checks
-from orchestration.jobs import benchmark_job, corpus_job, question_job, question_model_job, report_job, selection_job, verifier_job
-from orchestration.resources import Project, Warehouse
+from assets import benchmarks, corpus, embeddings, evaluation, extraction, report, selection, verification
+from assets.partitions import model_partitions
+from assets.resources import Project, location_project
+from litsynth.config import ConfigError
+from orchestration.jobs import jobs
 from orchestration.schedules import schedules
 from orchestration.sensors import sensors
 
-all_assets = load_assets_from_modules([corpus, selection, extraction, verification, embeddings, metrics, report, benchmarks])
-jobs = [corpus_job, selection_job, question_job, question_model_job, report_job, benchmark_job, verifier_job]
+STAGES = [corpus, selection, extraction, verification, embeddings, evaluation, report, benchmarks]
+all_assets = load_assets_from_modules(STAGES)
+asset_checks = load_asset_checks_from_modules(STAGES)
 
 
-def build_definitions(project: Project | None = None, warehouse: Warehouse | None = None) -> Definitions:
-    """Definitions with the given resources (defaults: the project's own folders, and the warehouse
-    the project's settings name)."""
-    project = project or Project()
-    warehouse = warehouse or Warehouse(path=str(project.settings().warehouse_path))
+def build_definitions(project: Project | None = None) -> Definitions:
+    """Definitions around ``project`` (default: the code location's project)."""
+    project = project or location_project()
+    catalog_ids = project.settings().catalog().ids
+    if list(catalog_ids) != list(model_partitions.get_partition_keys()):
+        raise ConfigError(
+            f"{project.settings().path(project.settings().models_file)}: models {list(catalog_ids)} differ from this code "
+            f"location's model partitions {model_partitions.get_partition_keys()}. Fix: start the location on that project "
+            "(`litsynth ui --project DIR` or LITSYNTH_PROJECT=DIR)"
+        )
     return Definitions(
         assets=all_assets,
         asset_checks=asset_checks,
         jobs=jobs,
-        sensors=[*sensors, automation_sensor],
+        sensors=sensors,
         schedules=schedules,
-        resources={"project": project, "warehouse": warehouse},
+        resources={"project": project},
     )
 
 
-def _project_from_environment() -> Project:
-    """`litsynth ui --project DIR` starts the webserver with LITSYNTH_PROJECT=DIR."""
-    folder = os.environ.get("LITSYNTH_PROJECT")
-    return Project(project_root=str(Path(folder).resolve())) if folder else Project()
-
-
-defs = build_definitions(_project_from_environment())
+defs = build_definitions()

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from dagster import AssetSelection, define_asset_job
 
-from orchestration.partitions import model_partitions, question_model_partitions, question_partitions
+from assets.partitions import model_partitions, question_model_partitions, question_partitions
 
 CORPUS_GROUPS = ("corpus",)
 QUESTION_GROUPS = ("extraction", "verification")
 REPORT_GROUPS = ("report",)
-MODEL_GROUPS = ("embeddings",)  # embeddings and retrieval_metrics
+MODEL_GROUPS = ("embeddings", "evaluation")
 
 corpus_job = define_asset_job(
     "corpus_job",
@@ -58,3 +58,5 @@ benchmark_job = define_asset_job(
     partitions_def=model_partitions,
     description="Measure one catalog model on the public benchmarks (BEIR, COCO captions).",
 )
+
+jobs = [corpus_job, selection_job, question_job, question_model_job, report_job, benchmark_job, verifier_job]

@@ -3,7 +3,7 @@
 from dagster import DefaultScheduleStatus, RunRequest, ScheduleDefinition, ScheduleEvaluationContext, schedule
 
 from orchestration.jobs import benchmark_job, corpus_job
-from orchestration.partitions import model_partitions
+from assets.partitions import model_partitions
 
 # Re-reads the questions, searches arXiv when online and re-ingests the corpus; the assets'
 # automation conditions then refresh every question partition whose inputs changed.

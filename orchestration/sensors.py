@@ -2,13 +2,16 @@
 
 Each sensor keeps, as its cursor, the content hash of every file it has acted on, so the same
 file never triggers twice; an edited file (new hash) triggers again. Downstream refreshes are
-left to the assets' automation conditions (see orchestration/automation.py), not chained here.
+left to the assets' automation conditions (assets/automation.py), which the automation sensor
+below evaluates (the daemon runs it while `litsynth ui` is up).
 """
 
 import json
 
 from dagster import (
     AssetKey,
+    AssetSelection,
+    AutomationConditionSensorDefinition,
     DefaultSensorStatus,
     RunRequest,
     SensorEvaluationContext,
@@ -21,8 +24,8 @@ from litsynth.config import ConfigError
 from litsynth.corpus import discover_files
 from litsynth.ids import content_id, sha256_hex
 from litsynth.safeio import UnreadableFile, printable, read_regular
-from orchestration.partitions import QUESTION_PARTITIONS_NAME, question_partitions
-from orchestration.resources import Project
+from assets.partitions import QUESTION_PARTITIONS_NAME, question_partitions
+from assets.resources import Project
 
 QUESTION_KEYS = [AssetKey("questions"), AssetKey("question_files")]
 CORPUS_KEYS = [AssetKey("documents"), AssetKey("papers"), AssetKey("prior_reports")]
@@ -96,4 +99,12 @@ def new_papers(context: SensorEvaluationContext, project: Project):
     )
 
 
-sensors = [new_questions, new_papers]
+automation_sensor = AutomationConditionSensorDefinition(
+    "litsynth_automation",
+    target=AssetSelection.all(),
+    default_status=DefaultSensorStatus.RUNNING,
+    minimum_interval_seconds=30,
+    description="Evaluates the assets' automation conditions: new partitions and changed inputs flow downstream.",
+)
+
+sensors = [new_questions, new_papers, automation_sensor]

@@ -150,11 +150,12 @@ def child(spec: dict) -> int:
         from dagster import DagsterInstance, materialize
 
         from orchestration.definitions import all_assets
-        from orchestration.resources import Project, Warehouse
+        from assets.resources import Project
 
         resources = {
-            "project": Project(project_root=spec.get("project_root", str(ROOT)), corpus_dirs=spec["corpus_dirs"], arxiv_enabled=False),
-            "warehouse": Warehouse(path=str(warehouse)),
+            "project": Project(project_root=spec.get("project_root", str(ROOT)), overrides={
+                "warehouse": {"path": str(warehouse)}, "ingest": {"corpus_dirs": spec["corpus_dirs"]}, "arxiv": {"enabled": False},
+            }),
         }
         _touch_and_wait(spec)
         if spec.get("signal"):

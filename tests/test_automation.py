@@ -21,7 +21,7 @@ from dagster import (
 
 from litsynth.warehouse import connect_read_only
 from orchestration.definitions import all_assets, asset_checks, build_definitions
-from orchestration.resources import Project, Warehouse
+from assets.resources import Project
 from orchestration.sensors import new_papers, new_questions
 
 from .conftest import REPO_ROOT, SEEDS_DIR
@@ -87,10 +87,11 @@ def _run_automation(instance: DagsterInstance, resources: dict, defs, cursor) ->
 def test_a_dropped_question_and_paper_flow_through_to_the_report(project: Path, tmp_path: Path):
     instance = DagsterInstance.ephemeral()
     resources = {
-        "project": Project(project_root=str(project), arxiv_enabled=False, train_verifier=False),
-        "warehouse": Warehouse(path=str(tmp_path / "warehouse.duckdb")),
+        "project": Project(project_root=str(project), overrides={
+            "warehouse": {"path": str(tmp_path / "warehouse.duckdb")}, "arxiv": {"enabled": False}, "verifier": {"train": False},
+        }),
     }
-    defs = build_definitions(resources["project"], resources["warehouse"])
+    defs = build_definitions(resources["project"])
 
     # The corpus as it stands, before anything is dropped.
     outcome = materialize([*all_assets, *asset_checks], selection=["questions", "documents", "papers", "prior_reports", "verifier_model"], resources=resources, instance=instance)

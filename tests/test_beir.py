@@ -9,10 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from litsynth.config import load_catalog
+from litsynth.config import Settings, load_catalog
 from litsynth.datafiles import DataFormatError
 from litsynth.evaluation import cli_retrieval
 from litsynth.evaluation.beir import BeirDataset, document_text, evaluate_model, load_beir
+
+from .conftest import REPO_ROOT
 
 ROOT = Path(__file__).resolve().parents[1]
 CATALOG = load_catalog(ROOT / "models.yaml")
@@ -140,7 +142,7 @@ def run_cli(*argv: str) -> int:
     parser = argparse.ArgumentParser()
     cli_retrieval.add_parser(parser.add_subparsers())
     args = parser.parse_args(["retrieval", *argv])
-    return args.handler(args)
+    return args.handler(args, Settings.load(REPO_ROOT))
 
 
 @pytest.mark.parametrize("model", ["bm25", "minilm-l6"])

@@ -75,12 +75,24 @@ def test_catalog_errors_name_the_problem(tmp_path: Path):
         catalog.get("nope")
 
 
-def test_every_setting_of_the_project_resource_is_in_the_readme_configuration_reference():
-    """The README's configuration table names every field of the `project` resource."""
-    from orchestration.resources import Project
+def test_every_setting_is_in_the_readme_configuration_reference():
+    """The README's configuration table holds every setting of litsynth.config.Settings (the
+    project resource's only source of settings) as `litsynth settings --reference` prints it."""
+    from litsynth.config import reference_table
 
     readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
     section = readme[readme.index("## Configuration") :]
     section = section[: section.index("\n## ", 1)]
-    missing = [name for name in Project.model_fields if f"`{name}`" not in section]
-    assert not missing, f"README.md, section Configuration: add a row for {missing}"
+    missing = [row for row in reference_table().splitlines() if row not in section]
+    assert not missing, "README.md, section Configuration: paste `litsynth settings --reference`; missing rows:\n" + "\n".join(missing)
+
+
+def test_settings_come_from_the_project_file_then_the_overrides(tmp_path):
+    from assets.resources import Project
+
+    (tmp_path / "litsynth.yaml").write_text("selection: {max_selected: 5}\nwarehouse: {path: lake.duckdb}\n", encoding="utf-8")
+    settings = Project(project_root=str(tmp_path), overrides={"selection": {"rrf_k": 10}}).settings()
+    assert (settings.selection.max_selected, settings.selection.rrf_k, settings.warehouse_path) == (5, 10, tmp_path / "lake.duckdb")
+    (tmp_path / "litsynth.yaml").write_text("selection: {max_selectd: 5}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"litsynth.yaml.*selection.max_selectd"):
+        Settings.load(tmp_path)

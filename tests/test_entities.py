@@ -10,9 +10,11 @@ from litsynth.entities import claim_subject, evidence_about, own_systems, passag
 from litsynth.evaluation.question_retrieval import ClaimSpan, cloze_dataset
 from litsynth.relations import RelationClaim, is_change, relation_rows
 from litsynth.claims import parse_quantities
-from litsynth.verify.claims import ClaimToVerify, verify_claims
+from litsynth.verify.verdicts import ClaimToVerify, verify_claims
 from litsynth.verify.evidence import EvidenceRetriever, Passage
 from litsynth.verify.verifiers import BaselineVerifier
+
+from .conftest import REPO_ROOT
 
 UNIME = ("UniME-V2: MLLM-as-a-Judge for Universal Multimodal Embedding Learning",
          "We propose UniME-V2, a universal multimodal embedding model trained with judge-scored hard negatives. "
@@ -62,9 +64,10 @@ def test_a_passage_saying_we_is_about_its_own_papers_system():
 @pytest.fixture(scope="module")
 def verify():
     """Verify one claim of ``paper_id`` against the other hand-written papers of ``corpus``."""
-    from litsynth.verify.scifact_eval import default_encoder
+    from litsynth.config import Settings
+    from litsynth.models.text_encoder import selection_encoder
 
-    encoder = default_encoder()
+    encoder = selection_encoder(Settings.load(REPO_ROOT))
     texts = {"unime": UNIME[1], "mmembed": MMEMBED[1], "survey": SURVEY[1]}
 
     def run(paper_id: str, text: str, subject, corpus: tuple[str, ...]) -> dict:

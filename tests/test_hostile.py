@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from litsynth.claims import classify_claim, parse_quantities
 from litsynth.config import ConfigError, ModelSpec, load_catalog, safe_yaml, scan_questions
 from litsynth.corpus import discover_files, ingest_files
-from litsynth.ingest import report
+from litsynth.ingest import prior_report
 from litsynth.ingest.listing import looks_like_listing
 from litsynth.ingest.worker import ParseBudget, ParseWorker
 from litsynth.models.text_encoder import ModelUnavailable, TextEncoder, resolve_weights
@@ -32,7 +32,7 @@ from litsynth.safeio import UnreadableFile, printable, read_regular
 from litsynth.text import chunk_text, split_sentences
 from litsynth.warehouse import connect_read_only
 from orchestration.definitions import all_assets
-from orchestration.resources import Project, Warehouse
+from assets.resources import Project
 
 from .conftest import REPO_ROOT, SEEDS_DIR
 from .test_reliability import fi
@@ -163,7 +163,9 @@ def test_a_parse_over_its_memory_is_stopped():
 
 
 def test_the_budget_comes_from_the_settings(tmp_path):
-    project = Project(project_root=str(tmp_path), parse_timeout_s=2.5, parse_memory_bytes=123_000_000, max_decompressed_bytes=7, max_question_bytes=99)
+    project = Project(project_root=str(tmp_path), overrides={
+        "ingest": {"parse_timeout_s": 2.5, "parse_memory_bytes": 123_000_000, "max_decompressed_bytes": 7}, "max_question_bytes": 99,
+    })
     settings = project.settings()
     assert settings.ingest.parse_budget == ParseBudget(2.5, 123_000_000, 7) and settings.max_question_bytes == 99
 
@@ -176,7 +178,7 @@ TEXT_FUNCTIONS = {
     "split_sentences": split_sentences,
     "parse_quantities": parse_quantities,
     "classify_claim": classify_claim,
-    "parse_report": lambda t: report.parse_report("This report synthesises findings\nResearch question: x?\n" + t),
+    "parse_report": lambda t: prior_report.parse_report("This report synthesises findings\nResearch question: x?\n" + t),
     "looks_like_listing": looks_like_listing,
     "chunk_text": lambda t: chunk_text(t, max_tokens=64, count_tokens=lambda s: len(s) // 4 + 1),
 }
@@ -251,7 +253,9 @@ def _question_project(root: Path) -> Path:
 def test_the_dagster_questions_step_records_bad_files_and_loads_the_others(tmp_path):
     project = _question_project(tmp_path / "project")
     warehouse = tmp_path / "warehouse.duckdb"
-    resources = {"project": Project(project_root=str(project), corpus_dirs=[str(SEEDS_DIR)], arxiv_enabled=False), "warehouse": Warehouse(path=str(warehouse))}
+    resources = {"project": Project(project_root=str(project), overrides={
+        "warehouse": {"path": str(warehouse)}, "ingest": {"corpus_dirs": [str(SEEDS_DIR)]}, "arxiv": {"enabled": False},
+    })}
     started = time.monotonic()
     result = materialize(list(all_assets), selection=["questions", "question_files"], resources=resources, instance=DagsterInstance.ephemeral(), raise_on_error=False)
     assert result.success and time.monotonic() - started < 120

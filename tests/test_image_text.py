@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import torch
 
-from litsynth.config import ModelSpec, load_catalog
+from litsynth.config import ModelSpec, Settings, load_catalog
 from litsynth.evaluation import cli_image_text
 from litsynth.evaluation.image_text import CocoCaptions, DatasetError, evaluate_image_text, load_coco_captions
 from litsynth.models import image_text
@@ -256,11 +256,11 @@ def test_coco_loader_errors_name_the_problem(tmp_path):
         load_coco_captions(no_caption, tmp_path)
 
 
-def _cli(argv: list[str]) -> int:
+def _cli(argv: list[str], project: Path = REPO_ROOT) -> int:
     parser = argparse.ArgumentParser()
     cli_image_text.add_parser(parser.add_subparsers(dest="eval_command"))
     args = parser.parse_args(argv)
-    return args.handler(args)
+    return args.handler(args, Settings.load(project))
 
 
 def test_cli_writes_results(checkpoints, shared_data, tmp_path, capsys):
@@ -284,12 +284,12 @@ def test_cli_writes_results(checkpoints, shared_data, tmp_path, capsys):
 
 def test_cli_offline_without_checkpoint_writes_nothing(monkeypatch, shared_data, tmp_path, capsys):
     monkeypatch.setattr(image_text, "hub_reachable", lambda: False)
-    monkeypatch.setattr(cli_image_text, "project_root", lambda: tmp_path)  # no var/models checkpoint there
     coco_dir = shared_data / "coco_mini"
     out = tmp_path / "clip.json"
     code = _cli(
         ["image-text", "--captions", str(coco_dir / "captions.json"), "--images", str(coco_dir / "images"),
-         "--model", "clip-vit-b-32", "--models-file", str(REPO_ROOT / "models.yaml"), "--out", str(out)]
+         "--model", "clip-vit-b-32", "--models-file", str(REPO_ROOT / "models.yaml"), "--out", str(out)],
+        project=tmp_path,  # no var/models checkpoint there
     )
     assert code == 1
     assert "pretrained 'laion2b_s34b_b79k' needs the network" in capsys.readouterr().err

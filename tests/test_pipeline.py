@@ -12,7 +12,7 @@ from dagster import AssetCheckKey, AssetKey, AssetSelection, DagsterInstance, Mu
 
 from litsynth.warehouse import connect_read_only
 from orchestration.definitions import all_assets, asset_checks
-from orchestration.resources import Project, Warehouse
+from assets.resources import Project
 
 from .conftest import REPO_ROOT, SEEDS_DIR
 
@@ -28,13 +28,15 @@ def _resources(tmp_path: Path, corpus_dirs: list[str]) -> dict:
     return {
         "project": Project(
             project_root=str(REPO_ROOT),
-            corpus_dirs=corpus_dirs,
-            arxiv_enabled=False,
-            train_verifier=False,  # training is covered by tests/test_verify.py; here: the shipped verifier (models/verifier/)
-            verifier_model_dir=str(tmp_path / "verifier"),
-            reports_dir=str(tmp_path / "reports"),
+            overrides={
+                "warehouse": {"path": str(tmp_path / "warehouse.duckdb")},
+                "ingest": {"corpus_dirs": corpus_dirs},
+                "arxiv": {"enabled": False},
+                # training is covered by tests/test_verify.py; here: the shipped verifier (models/verifier/)
+                "verifier": {"train": False, "model_dir": str(tmp_path / "verifier")},
+                "reports_dir": str(tmp_path / "reports"),
+            },
         ),
-        "warehouse": Warehouse(path=str(tmp_path / "warehouse.duckdb")),
     }
 
 

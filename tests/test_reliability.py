@@ -48,7 +48,7 @@ from litsynth.text import chunk_id, chunk_text, whitespace_token_count
 from litsynth.warehouse import WarehouseBusy, _exclusive_lock, connect_read_only, open_warehouse, replace_rows, replace_tables
 from assets.corpus import CORPUS_TABLES
 from orchestration.definitions import all_assets
-from orchestration.resources import Project, Warehouse
+from assets.resources import Project
 from orchestration.sensors import new_papers
 
 from .conftest import REPO_ROOT, SEEDS_DIR
@@ -71,11 +71,9 @@ fi = _load_fault_script()
 # --- helpers ------------------------------------------------------------------------------------
 
 
-def _resources(warehouse: Path, corpus_dirs: list[str], **project) -> dict:
-    return {
-        "project": Project(project_root=str(REPO_ROOT), corpus_dirs=corpus_dirs, arxiv_enabled=False, **project),
-        "warehouse": Warehouse(path=str(warehouse)),
-    }
+def _resources(warehouse: Path, corpus_dirs: list[str], **overrides) -> dict:
+    settings = {"warehouse": {"path": str(warehouse)}, "ingest": {"corpus_dirs": corpus_dirs}, "arxiv": {"enabled": False}, **overrides}
+    return {"project": Project(project_root=str(REPO_ROOT), overrides=settings)}
 
 
 def _materialize(resources: dict, selection: list[str], instance: DagsterInstance | None = None, **kwargs):
@@ -359,7 +357,8 @@ def hostile_run(tmp_path_factory):
     root = tmp_path_factory.mktemp("hostile")
     corpus, expected = _hostile_corpus(root)
     warehouse = root / "warehouse.duckdb"
-    resources = _resources(warehouse, [str(corpus)], max_file_bytes=MAX_FILE_BYTES)
+    resources = _resources(warehouse, [str(corpus)])
+    resources["project"] = Project(project_root=str(REPO_ROOT), overrides={**resources["project"].overrides, "ingest": {"corpus_dirs": [str(corpus)], "max_file_bytes": MAX_FILE_BYTES}})
     timings, snapshots, messages = [], [], []
     for _ in range(2):
         started = time.monotonic()
@@ -775,7 +774,7 @@ def test_inbox_files_cannot_escape_the_inbox(tmp_path):
     found = discover_files([inbox])
     assert sorted(p.relative_to(inbox).as_posix() for p in found) == ["paper.txt", f"sub/{EVIL}.txt"]
     assert all(p.resolve().is_relative_to(inbox.resolve()) for p in found)
-    result = new_papers(build_sensor_context(resources={"project": Project(project_root=str(tmp_path / "project"), inbox_dir=str(inbox))}))
+    result = new_papers(build_sensor_context(resources={"project": Project(project_root=str(tmp_path / "project"), overrides={"ingest": {"inbox_dir": str(inbox)}})}))
     assert sorted(json.loads(result.cursor)) == ["paper.txt", f"sub/{EVIL}.txt"]
 
 

@@ -191,7 +191,7 @@ def test_a_step_is_up_to_date_until_what_it_reads_changes(tmp_path):
     from litsynth.warehouse import open_warehouse
     from orchestration.run_plan import StepLedger
 
-    settings = Settings(project_root=REPO_ROOT, warehouse=str(tmp_path / "warehouse.duckdb"), reports_dir=str(tmp_path / "reports"))
+    settings = Settings(project_root=REPO_ROOT, warehouse={"path": str(tmp_path / "warehouse.duckdb")}, reports_dir=str(tmp_path / "reports"))
     verifiers = tmp_path / "verifiers"
     verifiers.mkdir()
     with open_warehouse(settings.warehouse_path) as con:

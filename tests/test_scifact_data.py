@@ -9,10 +9,14 @@ from pathlib import Path
 import pytest
 
 from litsynth.datafiles import DataFormatError
+from litsynth.config import Settings
 from litsynth.evaluation import beir
+from litsynth.models import text_encoder
 from litsynth.verify import cli_verify, scifact_eval
 from litsynth.verify.scifact_data import check_claims_against_corpus, load_claims, load_corpus
 from litsynth.verify.verifiers import CONTRADICTED, SUPPORTED
+
+from .conftest import REPO_ROOT
 
 
 def _write_jsonl(path: Path, rows: list[dict]) -> Path:
@@ -185,16 +189,16 @@ def test_gold_evidence_must_be_in_the_corpus(tmp_path):
 
 
 def test_eval_cli_refuses_a_bad_claims_file_before_loading_any_model(tmp_path, capsys, monkeypatch):
-    def no_model():
+    def no_model(settings):
         raise AssertionError("a model was loaded for a file that cannot be scored")
 
-    monkeypatch.setattr(scifact_eval, "default_encoder", no_model)
+    monkeypatch.setattr(text_encoder, "selection_encoder", no_model)
     parser = argparse.ArgumentParser()
     cli_verify.add_parser(parser.add_subparsers(dest="command"))
     claims = tmp_path / "claims.jsonl"
     claims.write_text(json.dumps(GOOD) + '\n{"id": 9, "claim": "x", "evidence": {"11": [{"sentences": [0], "label": "SUPPORTS?"}]}}\n')
     corpus = _write_jsonl(tmp_path / "corpus.jsonl", [{"doc_id": 11, "title": "t", "abstract": ["s"]}])
     args = parser.parse_args(["verify", "--claims", str(claims), "--corpus", str(corpus), "--out", str(tmp_path / "m.json")])
-    assert cli_verify.run(args) == 2
+    assert cli_verify.run(args, Settings.load(REPO_ROOT)) == 2
     error = capsys.readouterr().err
     assert f"{claims}: line 2: field 'evidence.11[0].label' is 'SUPPORTS?'" in error and not (tmp_path / "m.json").exists()

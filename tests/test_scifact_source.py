@@ -14,7 +14,7 @@ from litsynth.verify import scifact_source
 from litsynth.verify.scifact_data import load_claims, load_corpus
 from litsynth.verify.scifact_source import fetch_release, locate_training_data
 from orchestration.definitions import all_assets
-from orchestration.resources import Project, Warehouse
+from assets.resources import Project
 
 from .conftest import REPO_ROOT
 
@@ -84,12 +84,12 @@ def test_without_data_the_reason_is_said(tmp_path, monkeypatch):
 
 
 def test_verifier_model_asset_trains_from_the_downloaded_release(release, tmp_path):
-    settings = {
-        "project_root": str(REPO_ROOT), "arxiv_enabled": False,
-        "verifier_claims": str(tmp_path / "absent" / "claims_train.jsonl"), "verifier_corpus": str(tmp_path / "absent" / "corpus.jsonl"),
-        "verifier_source_url": release.as_uri(), "verifier_download_dir": str(tmp_path / "download"), "verifier_model_dir": str(tmp_path / "models"),
+    verifier = {
+        "claims": str(tmp_path / "absent" / "claims_train.jsonl"), "corpus": str(tmp_path / "absent" / "corpus.jsonl"),
+        "source_url": release.as_uri(), "download_dir": str(tmp_path / "download"), "model_dir": str(tmp_path / "models"),
     }
-    resources = {"project": Project(**settings), "warehouse": Warehouse(path=str(tmp_path / "warehouse.duckdb"))}
+    settings = {"warehouse": {"path": str(tmp_path / "warehouse.duckdb")}, "arxiv": {"enabled": False}}
+    resources = {"project": Project(project_root=str(REPO_ROOT), overrides={**settings, "verifier": verifier})}
     result = materialize(all_assets, selection=["verifier_model"], resources=resources, instance=DagsterInstance.ephemeral())
     assert result.success
     (materialization,) = result.asset_materializations_for_node("verifier_model")
@@ -97,7 +97,9 @@ def test_verifier_model_asset_trains_from_the_downloaded_release(release, tmp_pa
     assert metadata["status"] == "trained" and metadata["training_data"].startswith("SciFact release downloaded from")
     assert (tmp_path / "models" / metadata["version"] / "card.json").is_file()
 
-    offline = Project(**{**settings, "verifier_source_url": None, "verifier_download_dir": str(tmp_path / "empty")})
+    offline = Project(project_root=str(REPO_ROOT), overrides={
+        **settings, "verifier": {**verifier, "source_url": None, "download_dir": str(tmp_path / "empty")},
+    })
     result = materialize(all_assets, selection=["verifier_model"], resources={**resources, "project": offline}, instance=DagsterInstance.ephemeral())
     (materialization,) = result.asset_materializations_for_node("verifier_model")
     assert materialization.metadata["status"].value == "no training data: verifications use the baseline"

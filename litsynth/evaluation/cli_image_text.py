@@ -14,7 +14,7 @@ import os
 import sys
 from pathlib import Path
 
-from litsynth.config import ConfigError, load_catalog, project_root
+from litsynth.config import ConfigError, Settings, load_catalog
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -25,7 +25,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--split", default=None, help="Karpathy split files only: the split to score (default test; all for every image)")
     parser.add_argument("--model", required=True, help="open_clip model id of the catalog, e.g. clip-vit-b-32")
     parser.add_argument("--checkpoint", type=Path, help="open_clip checkpoint file (overrides the catalog's local_path and pretrained tag)")
-    parser.add_argument("--models-file", type=Path, default=Path("models.yaml"), help="model catalog, relative to the project (default models.yaml)")
+    parser.add_argument("--models-file", type=Path, default=None, help="model catalog, relative to the project (default: settings models_file)")
     parser.add_argument("--out", type=Path, required=True, help="results JSON to write")
     parser.set_defaults(handler=run)
     return parser
@@ -38,14 +38,14 @@ def write_json_atomic(path: Path, payload: dict) -> None:
     os.replace(partial, path)
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, settings: Settings) -> int:
     """Evaluate and write ``--out``; returns 0, 1 (model or data unavailable) or 2 (configuration error)."""
     from litsynth.evaluation.image_text import DatasetError, evaluate_image_text, load_coco_captions
     from litsynth.models.image_text import UnreadableImage, load_image_text_encoder
     from litsynth.models.text_encoder import ModelUnavailable
 
-    root = Path(getattr(args, "project", None) or project_root()).resolve()  # --project belongs to the top-level parser
-    models_file = args.models_file if args.models_file.is_absolute() else root / args.models_file
+    root = settings.project_root
+    models_file = settings.path(args.models_file or settings.models_file)
     try:
         spec = load_catalog(models_file).get(args.model)
         if spec.family != "open_clip":

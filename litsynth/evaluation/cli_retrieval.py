@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from litsynth.config import Settings, load_catalog, project_root
+from litsynth.config import Settings, load_catalog
 from litsynth.evaluation.beir import evaluate_model, load_beir
 from litsynth.models.text_encoder import ModelUnavailable
 
@@ -17,17 +17,17 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     parser.add_argument("--beir", type=Path, required=True, help="BEIR folder (queries.jsonl, qrels/; corpus.jsonl here or one level up)")
     parser.add_argument("--model", required=True, help="model id from the catalog, e.g. minilm-l6, bm25, hybrid")
     parser.add_argument("--split", default="test", help="qrels split to evaluate (default: test)")
-    parser.add_argument("--models-file", type=Path, default=Path("models.yaml"), help="model catalog, relative to the project (default: models.yaml)")
+    parser.add_argument("--models-file", type=Path, default=None, help="model catalog, relative to the project (default: settings models_file)")
     parser.add_argument("--out", type=Path, required=True, help="JSON file to write")
     parser.set_defaults(handler=run)
     return parser
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, settings: Settings) -> int:
     """Evaluate and write ``--out``; exit code 2 for a bad catalog, dataset or model, with the reason on stderr."""
-    root = Path(getattr(args, "project", None) or project_root()).resolve()
+    root = settings.project_root
     try:
-        catalog = load_catalog(Settings(project_root=root).path(args.models_file))
+        catalog = load_catalog(settings.path(args.models_file or settings.models_file))
         spec = catalog.get(args.model)
         dataset = load_beir(args.beir, args.split)
         result = evaluate_model(dataset, spec, project_root=root, catalog=catalog)

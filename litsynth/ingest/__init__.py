@@ -15,7 +15,7 @@ from litsynth.ingest.corpus_jsonl import parse_beir, parse_scifact
 from litsynth.ingest.listing import parse_listing
 from litsynth.ingest.paper_page import parse_paper_page
 from litsynth.ingest.pdf import is_pdf, parse_pdf
-from litsynth.ingest.report import parse_report
+from litsynth.ingest.prior_report import parse_report
 from litsynth.records import ParseError, ParseResult
 from litsynth.safeio import UnreadableFile, read_regular
 

@@ -19,7 +19,7 @@ import re
 from litsynth.ingest.common import markup_start
 from litsynth.ingest.listing import looks_like_listing
 from litsynth.ingest.paper_page import looks_like_paper_page
-from litsynth.ingest.report import looks_like_report
+from litsynth.ingest.prior_report import looks_like_report
 from litsynth.records import ParseError
 
 _FORMATS_HINT = (

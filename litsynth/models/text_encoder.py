@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from litsynth.config import ModelSpec
+from litsynth.config import ModelSpec, Settings
 from litsynth.models.torch_compat import ensure_torchvision_importable
 
 log = logging.getLogger(__name__)
@@ -100,3 +100,10 @@ def load_text_encoder(spec: ModelSpec, project_root: Path) -> TextEncoder:
     """Load once per process: model loading costs seconds, encoding reuses it."""
     log.info("loading text model %s", spec.id)
     return TextEncoder(spec, project_root)
+
+
+def selection_encoder(settings: Settings) -> TextEncoder:
+    """The catalog's ``selection_model``: the one text model that ranks papers, embeds claims
+    for relevance and searches evidence, in the pipeline and in verifier training alike."""
+    catalog = settings.catalog()
+    return load_text_encoder(catalog.get(catalog.selection_model), settings.project_root)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+RRF_K = 60  # the k of Cormack et al., used by every fusion in litsynth
+
 
 def ranks(scores: Mapping[str, float]) -> dict[str, int]:
     """1-based ranks, best score first; ties broken by id so ranks are deterministic."""
@@ -11,7 +13,7 @@ def ranks(scores: Mapping[str, float]) -> dict[str, int]:
     return {k: i for i, k in enumerate(ordered, start=1)}
 
 
-def reciprocal_rank_fusion(rankings: Sequence[Mapping[str, int]], *, k: int = 60) -> dict[str, float]:
+def reciprocal_rank_fusion(rankings: Sequence[Mapping[str, int]], *, k: int = RRF_K) -> dict[str, float]:
     """Sum of 1 / (k + rank) over the rankings that contain each item."""
     fused: dict[str, float] = {}
     for ranking in rankings:

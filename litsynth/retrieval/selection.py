@@ -20,20 +20,9 @@ import polars as pl
 from litsynth.config import ResearchQuestion, SelectionSettings
 from litsynth.retrieval.bm25 import BM25Index
 from litsynth.retrieval.fusion import ranks, reciprocal_rank_fusion
+from litsynth.warehouse import frame_schema
 
-QUESTION_PAPER_SCHEMA = {
-    "question_id": pl.Utf8,
-    "paper_id": pl.Utf8,
-    "bm25_score": pl.Float64,
-    "bm25_rank": pl.Int32,
-    "dense_similarity": pl.Float64,
-    "dense_rank": pl.Int32,
-    "fused_score": pl.Float64,
-    "rank": pl.Int32,
-    "selected": pl.Boolean,
-    "selection_reason": pl.Utf8,
-    "dense_model": pl.Utf8,
-}
+QUESTION_PAPER_SCHEMA = frame_schema("question_papers")
 
 
 def paper_search_text(title: str, abstract: str | None) -> str:

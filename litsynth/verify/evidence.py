@@ -39,8 +39,8 @@ from litsynth.retrieval.bm25 import BM25Index, BM25Params
 from litsynth.retrieval.fusion import ranks, reciprocal_rank_fusion
 from litsynth.text import split_sentences
 
-RRF_K = 60
 CANDIDATES = 100  # per ranker, before fusion
+EVIDENCE_K = 3  # passages (or abstracts) a claim is verified against
 PARAPHRASE_MIN_SIMILARITY = 0.70  # MiniLM cosine: reworded sentences score ~0.8-0.95, a different finding on the same topic ~0.4-0.65
 NUMBER_TOLERANCE = 0.005  # relative: "0.43" and "43%" are not merged, "12.0" and "12" are equal
 
@@ -187,7 +187,7 @@ class EvidenceRetriever:
         self._index = {pid: i for i, pid in enumerate(ids)}
         self.term_weights = TermWeights(p.text for p in passages)
 
-    def search(self, claim_text: str, *, exclude_paper_id: str | None, k: int = 3, query: np.ndarray | None = None) -> list[Hit]:
+    def search(self, claim_text: str, *, exclude_paper_id: str | None, k: int = EVIDENCE_K, query: np.ndarray | None = None) -> list[Hit]:
         """The ``k`` best passages, fused rank first; ``exclude_paper_id`` None excludes nothing.
         ``query`` is the claim's query vector when the caller has encoded it already."""
         allowed = self._paper_ids != exclude_paper_id
@@ -202,7 +202,7 @@ class EvidenceRetriever:
             for pid, score in self._bm25.search(claim_text, top_k=CANDIDATES + n_excluded)
             if allowed[self._index[pid]]
         }
-        fused = reciprocal_rank_fusion([ranks(bm25), ranks(dense)], k=RRF_K)
+        fused = reciprocal_rank_fusion([ranks(bm25), ranks(dense)])
         best = sorted(ranks(fused).items(), key=lambda item: item[1])[:k]
         hits = []
         for pid, rank in best:
@@ -211,7 +211,7 @@ class EvidenceRetriever:
             hits.append(Hit(passage, fused[pid], rank, bm25.get(pid), float(cosine[self._index[pid]]), whole, max(per_sentence)))
         return hits
 
-    def search_many(self, claims: Sequence[tuple[str, str | None]], *, k: int = 3) -> list[list[Hit]]:
+    def search_many(self, claims: Sequence[tuple[str, str | None]], *, k: int = EVIDENCE_K) -> list[list[Hit]]:
         """:meth:`search` for many (claim text, paper id to exclude) at once: the claims are
         encoded in one batch, which is most of the time on CPU."""
         if not claims:

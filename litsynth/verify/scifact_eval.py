@@ -27,20 +27,18 @@ from pathlib import Path
 
 import numpy as np
 
-from litsynth.config import Settings, project_root
 from litsynth.embeddings import Encoder, embed_cached
 from litsynth.ids import sha256_hex
-from litsynth.models.text_encoder import load_text_encoder
 from litsynth.progress import Progress
-from litsynth.verify.evidence import EvidenceRetriever, Hit, Passage
+from litsynth.verify.evidence import EVIDENCE_K, EvidenceRetriever, Hit, Passage
 from litsynth.verify.scifact_data import Abstract, SciFactClaim, check_claims_against_corpus, load_claims, load_corpus
 from litsynth.verify.verifiers import CONTRADICTED, LABELS, NEI, SUPPORTED, Gate, Label, RetrievalSignal, Verdict, Verifier
 from litsynth.warehouse import open_warehouse
 
-RETRIEVAL_MODEL = "minilm-l6"
-DEFAULT_CACHE = Settings.model_fields["warehouse"].default  # the warehouse: one embedding cache for every use
-MAX_ABSTRACTS = 3
+MAX_ABSTRACTS = 3  # SciFact's rule: at most three abstracts per claim are scored
 MAX_SENTENCES = 3
+
+
 def is_validation(claim_id: int, fraction: float, salt: str = "scifact-validation") -> bool:
     """Deterministic held-out membership: the claim id's hash, not file order or a random seed.
     A different ``salt`` draws an independent split (the development split inside training)."""
@@ -137,17 +135,12 @@ class Scored:
     verdict: Verdict
 
 
-def default_encoder() -> Encoder:
-    root = project_root()
-    return load_text_encoder(Settings(project_root=root).catalog().get(RETRIEVAL_MODEL), root)
-
-
-def corpus_retriever(corpus: Mapping[str, Abstract], encoder: Encoder, cache_path: Path | None = None) -> EvidenceRetriever:
-    """A retriever over every abstract; vectors come from the warehouse's embedding cache (the
-    one the pipeline and the benchmarks use), so the corpus is encoded once per model."""
+def corpus_retriever(corpus: Mapping[str, Abstract], encoder: Encoder, cache_path: Path) -> EvidenceRetriever:
+    """A retriever over every abstract; vectors come from the embedding cache of the warehouse
+    at ``cache_path`` (the one the pipeline and the benchmarks use), so the corpus is encoded
+    once per model."""
     passages = [Passage(doc_id, doc_id, a.search_text) for doc_id, a in corpus.items()]
-    path = Path(cache_path) if cache_path else project_root() / DEFAULT_CACHE
-    with open_warehouse(path) as con:
+    with open_warehouse(Path(cache_path)) as con:
         vectors, _ = embed_cached(con, encoder, [p.text for p in passages])
     return EvidenceRetriever(passages, encoder, passage_vectors=vectors)
 
@@ -241,12 +234,12 @@ def evaluate_claims(
     corpus: Mapping[str, Abstract],
     verifier: Verifier,
     *,
-    retriever_k: int = MAX_ABSTRACTS,
-    encoder: Encoder | None = None,
-    cache_path: Path | None = None,
+    encoder: Encoder,
+    cache_path: Path,
+    retriever_k: int = EVIDENCE_K,
 ) -> dict:
     """Open-retrieval SciFact metrics of ``verifier`` on ``claims``."""
-    retriever = corpus_retriever(corpus, encoder or default_encoder(), cache_path)
+    retriever = corpus_retriever(corpus, encoder, cache_path)
     try:
         hits = retrieve(claims, retriever, retriever_k)
     finally:

@@ -31,16 +31,17 @@ from pathlib import Path
 import numpy as np
 
 from litsynth.claims import lexical_relevance
+from litsynth.config import DEFAULT_TEXT_MODEL, Settings
 from litsynth.datafiles import DataFormatError
 from litsynth.ids import content_id, sha256_hex
+from litsynth.models.text_encoder import selection_encoder
 from litsynth.progress import Progress, heartbeat
-from litsynth.verify.evidence import DIRECTION_PAIRS, Hit, is_negated
+from litsynth.verify.evidence import DIRECTION_PAIRS, EVIDENCE_K, Hit, is_negated
 from litsynth.verify.scifact_data import Abstract, SciFactClaim
 from litsynth.verify.stance_pretraining import StancePairs, StanceStage, frozen_embedding_baseline, label_array, stance_pairs
 from litsynth.verify.scifact_eval import (
     corpus_retriever,
     cross_fitted,
-    default_encoder,
     label_only_interval,
     load_labelled,
     Scored,
@@ -554,7 +555,7 @@ def stance_on_gold_abstracts(claims: Sequence[SciFactClaim], scored: Mapping[int
 class Recipe:
     """The SciFact stage's settings (stage 2; stage 1 is a :class:`StanceStage`); all of them enter the version."""
 
-    backbone: str = "minilm-l6"
+    backbone: str = DEFAULT_TEXT_MODEL
     seed: int = 13
     validation_fraction: float = 0.2
     epochs: int = 3  # recipe 9 kept epoch 2 (seed 13) and 4 (seed 14) of up to 8; stage 1 starts it nearer
@@ -568,7 +569,7 @@ class Recipe:
     augment: bool = True
     max_claims: int | None = None
     max_steps: int | None = None
-    retriever_k: int = 3
+    retriever_k: int = EVIDENCE_K
 
 
 def train_verifier(
@@ -578,17 +579,20 @@ def train_verifier(
     recipe: Recipe = Recipe(),
     stance: StanceStage | None = None,
     *,
+    settings: Settings,
     shipped_dir: Path | None = None,
     cache_path: Path | None = None,
     retrain: bool = False,
 ) -> TrainingReport:
     """Train (stage 1 on NLI when ``stance`` is given, stage 2 on SciFact), calibrate, gate
     and validate a verifier; save it as ``out_dir/<version>/``. A version already in
-    ``out_dir`` or ``shipped_dir`` (committed with the project) is reused unless ``retrain``."""
+    ``out_dir`` or ``shipped_dir`` (committed with the project) is reused unless ``retrain``.
+    ``settings`` give the catalog (backbone, evidence encoder) and, unless ``cache_path`` is
+    given, the warehouse whose embedding cache holds the corpus vectors."""
     import_torch()  # before safetensors/transformers: see litsynth.models.torch_compat
     from safetensors.torch import save_file
 
-    source = backbone_source(recipe.backbone)
+    source = backbone_source(recipe.backbone, settings)
     hp = {
         **asdict(recipe), "recipe": RECIPE, "backbone_weights_sha256": weights_hash(source),
         "negative_docs": NEGATIVE_DOCS, "gold_doc_negatives": GOLD_DOC_NEGATIVES, "other_negatives": OTHER_NEGATIVES,
@@ -611,8 +615,8 @@ def train_verifier(
         raise DataFormatError(f"{corpus_path}: training reads gold rationale sentences by number, so it needs SciFact abstracts as sentence lists ('abstract'), not BEIR text")
     train_claims, validation_claims = split_claims(claims, recipe.validation_fraction)
     head_claims, development_claims = split_claims(train_claims, recipe.development_fraction, salt="scifact-development")
-    encoder = default_encoder()
-    retriever = corpus_retriever(corpus, encoder, cache_path)
+    encoder = selection_encoder(settings)
+    retriever = corpus_retriever(corpus, encoder, cache_path or settings.warehouse_path)
     try:
         hits = retrieve(claims, retriever, max(NEGATIVE_DOCS, recipe.retriever_k))
     finally:

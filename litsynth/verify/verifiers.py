@@ -31,6 +31,7 @@ from typing import Literal, Protocol
 
 import numpy as np
 
+from litsynth.config import Settings
 from litsynth.embeddings import Encoder
 from litsynth.ids import sha256_hex
 from litsynth.progress import Progress
@@ -438,18 +439,17 @@ def sentence_outputs(head, token_encoder: TokenEncoder, temperature: float, pair
     return softmax(head_logits(head, inputs), temperature), np.array([f[0] for f in inputs.features])
 
 
-def backbone_source(backbone: str) -> str:
+def backbone_source(backbone: str, settings: Settings) -> str:
     """Where a catalog backbone's weights are here (package, local folder or hub)."""
-    from litsynth.config import ConfigError, Settings, project_root
+    from litsynth.config import ConfigError
     from litsynth.models.text_encoder import resolve_weights
 
-    root = project_root()
-    catalog = Settings(project_root=root).catalog()
+    catalog = settings.catalog()
     spec = catalog.get(backbone)
     if spec.family != "sentence-transformers":
         usable = [m.id for m in catalog.models if m.family == "sentence-transformers"]
-        raise ConfigError(f"verifier backbone {backbone!r} is a {spec.family} model, not a transformer text encoder. Fix: set verifier_backbone to one of {usable}")
-    return resolve_weights(spec, root)[0]
+        raise ConfigError(f"verifier backbone {backbone!r} is a {spec.family} model, not a transformer text encoder. Fix: set verifier.backbone to one of {usable}")
+    return resolve_weights(spec, settings.project_root)[0]
 
 
 CURRENT_CARD_KEYS = ("selector", "stance", "cross_encoder", "rationale", "weights_sha256")  # what a card of the current training recipe holds
@@ -482,6 +482,7 @@ class TrainedVerifier:
     recorded at training time."""
 
     path: Path
+    settings: Settings | None = None  # the catalog that names the backbone; not needed with a token_encoder
     token_encoder: TokenEncoder | None = None  # share one to reuse its cached states
     name: str = "trained"
 
@@ -504,7 +505,9 @@ class TrainedVerifier:
         backbone = self.card["backbone"]
         frozen_layers = int(backbone["frozen_layers"])
         if self.token_encoder is None:
-            self.token_encoder = TokenEncoder(backbone_source(backbone["id"]), frozen_layers)
+            if self.settings is None:
+                raise ValueError(f"{self.path}: give the settings (their catalog names backbone {backbone['id']!r}) or a token encoder")
+            self.token_encoder = TokenEncoder(backbone_source(backbone["id"], self.settings), frozen_layers)
         if self.token_encoder.frozen_layers != frozen_layers:
             raise ValueError(f"{self.path}: trained over {frozen_layers} frozen layers, the given token encoder caches {self.token_encoder.frozen_layers}")
         found = weights_hash(self.token_encoder.source)
@@ -582,21 +585,15 @@ class Choice:
     reason: str
 
 
-def shipped_verifier_dir() -> Path:
-    """Where the project keeps the verifier versions it ships (settings ``verifier.shipped_dir``)."""
-    from litsynth.config import Settings, project_root
-
-    settings = Settings(project_root=project_root())
-    return settings.path(settings.verifier.shipped_dir)
-
-
-def choose_verifier(model_dir: Path, encoder: Encoder, shipped_dir: Path | None = None) -> Choice:
-    """Among the versions trained here (``model_dir``) and shipped with the project
-    (``shipped_dir``, default :func:`shipped_verifier_dir`), the one with the best recorded
+def choose_verifier(settings: Settings, encoder: Encoder, folders: Sequence[Path] | None = None) -> Choice:
+    """Among the versions in ``folders`` (default: those trained here, ``verifier.model_dir``,
+    and those shipped with the project, ``verifier.shipped_dir``), the one with the best recorded
     validation F1, if it beats the baseline's (measured on the same validation claims, recorded
     in the same card); else the baseline. Versions of an older recipe and versions whose weights
     do not match their card's hash are passed over, and the reason says so."""
-    folders = [Path(model_dir), Path(shipped_dir) if shipped_dir is not None else shipped_verifier_dir()]
+    if folders is None:
+        folders = [settings.path(settings.verifier.model_dir), settings.shipped_verifier_dir]
+    folders = [Path(f) for f in folders]
     cards = [(json.loads(p.read_text(encoding="utf-8")), p.parent) for folder in folders for p in sorted(folder.glob(f"*/{CARD_FILE}"))]
     scored, refused = [], []
     for card, path in cards:
@@ -612,5 +609,5 @@ def choose_verifier(model_dir: Path, encoder: Encoder, shipped_dir: Path | None 
         return Choice(BaselineVerifier(encoder), f"no trained model with validation metrics in {' or '.join(map(str, folders))}{passed_over}")
     trained_f1, baseline_f1, path = max(scored, key=lambda row: row[0])
     if trained_f1 > baseline_f1:
-        return Choice(TrainedVerifier(path), f"trained {path.name} ({path.parent}): validation F1 {trained_f1:.3f} > baseline {baseline_f1:.3f}{passed_over}")
+        return Choice(TrainedVerifier(path, settings), f"trained {path.name} ({path.parent}): validation F1 {trained_f1:.3f} > baseline {baseline_f1:.3f}{passed_over}")
     return Choice(BaselineVerifier(encoder), f"baseline: trained {path.name} validation F1 {trained_f1:.3f} does not beat baseline {baseline_f1:.3f}{passed_over}")

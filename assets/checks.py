@@ -1,4 +1,4 @@
-"""Asset checks: every input accounted for, and each table's Great Expectations suite.
+"""The Great Expectations suite of a table as an asset check; each stage declares its own.
 
 Suites live in ``expectations/<table>.json`` and validate the frame in
 ``sql/quality/<table>.sql``. Checks on tables whose defects would make everything downstream
@@ -15,34 +15,10 @@ from dagster import (
     asset_check,
 )
 
-from litsynth.corpus import discover_files
 from litsynth.quality import SuiteOutcome, suite_path, validate_table
-from orchestration.resources import Project, Warehouse
+from assets.resources import Project
 
 PARTITION_TAG = "dagster/partition"
-
-
-@asset_check(asset="documents", blocking=True, description="Every file under the corpus folders has exactly one documents row.")
-def every_file_accounted_for(project: Project, warehouse: Warehouse) -> AssetCheckResult:
-    settings = project.settings()
-    on_disk = len(discover_files(settings.path(d) for d in settings.ingest.corpus_dirs))
-    with warehouse.connect() as con:
-        (rows,) = con.execute("SELECT count(*) FROM documents").fetchone()
-    return AssetCheckResult(passed=rows == on_disk, metadata={"files_on_disk": on_disk, "document_rows": rows})
-
-
-@asset_check(asset="question_papers", description="The question selected at least one paper.")
-def question_has_selected_papers(warehouse: Warehouse) -> AssetCheckResult:
-    with warehouse.connect() as con:
-        rows = con.execute(
-            "SELECT question_id, count(*) FILTER (WHERE selected) FROM question_papers GROUP BY question_id ORDER BY question_id"
-        ).fetchall()
-    empty = [q for q, selected in rows if selected == 0]
-    return AssetCheckResult(
-        passed=not empty,
-        severity=AssetCheckSeverity.WARN,
-        metadata={"selected_per_question": MetadataValue.json(dict(rows)), "questions_without_selection": MetadataValue.json(empty)},
-    )
 
 
 def suite_metadata(outcome: SuiteOutcome) -> dict:
@@ -73,9 +49,9 @@ def suite_check(table: str, *, blocking: bool) -> AssetChecksDefinition:
         blocking=blocking,
         description=f"Great Expectations suite {suite_path(table).name} on the materialised rows.",
     )
-    def _check(context: AssetCheckExecutionContext, warehouse: Warehouse) -> AssetCheckResult:
+    def _check(context: AssetCheckExecutionContext, project: Project) -> AssetCheckResult:
         partition = context.run.tags.get(PARTITION_TAG)
-        with warehouse.connect() as con:
+        with project.connect() as con:
             outcome = validate_table(con, table, partition)
         return AssetCheckResult(
             passed=outcome.passed,
@@ -84,18 +60,3 @@ def suite_check(table: str, *, blocking: bool) -> AssetChecksDefinition:
         )
 
     return _check
-
-
-asset_checks = [
-    every_file_accounted_for,
-    question_has_selected_papers,
-    suite_check("documents", blocking=False),
-    suite_check("question_files", blocking=False),
-    suite_check("papers", blocking=True),
-    suite_check("question_papers", blocking=False),
-    suite_check("chunks", blocking=True),
-    suite_check("claims", blocking=True),
-    suite_check("claim_entities", blocking=False),
-    suite_check("claim_relations", blocking=False),
-    suite_check("prior_claim_matches", blocking=False),
-]

@@ -3,50 +3,42 @@
 import polars as pl
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, MultiPartitionKey, asset
 
+from litsynth import tables
 from litsynth.embeddings import embed_cached
 from litsynth.evaluation.question_retrieval import PROTOCOL, ClaimSpan, VectorsUnavailable, cloze_dataset, question_metrics, question_run
 from litsynth.models.registry import load_encoder
 from litsynth.models.text_encoder import ModelUnavailable
-from litsynth.warehouse import replace_rows
-from orchestration.metadata import table_metadata
-from orchestration.partitions import question_model_partitions
-from orchestration.resources import Project, Warehouse
-from orchestration.automation import DOWNSTREAM
+from litsynth.warehouse import frame_schema, replace_rows
+from assets.metadata import table_metadata
+from assets.partitions import question_model_partitions
+from assets.resources import Project
+from assets.automation import DOWNSTREAM
 
 METRIC_COLUMNS = {"recall@1": "recall_1", "recall@5": "recall_5", "recall@10": "recall_10", "mrr@10": "mrr_10", "ndcg@10": "ndcg_10"}
-METRICS_SCHEMA = {
-    "question_id": pl.Utf8,
-    "model_id": pl.Utf8,
-    "status": pl.Utf8,
-    "reason": pl.Utf8,
-    "queries": pl.Int32,
-    "documents": pl.Int32,
-    **{column: pl.Float64 for column in METRIC_COLUMNS.values()},
-}
+METRICS_SCHEMA = frame_schema("retrieval_metrics")
 
 
 @asset(
     partitions_def=question_model_partitions,
     automation_condition=DOWNSTREAM,
-    group_name="embeddings",
+    group_name="evaluation",
     kinds={"duckdb", "python"},
     deps=["embeddings"],
     description="Recall@1/5/10, MRR@10 and nDCG@10 of the model on the question's passages. Protocol: " + PROTOCOL,
 )
-def retrieval_metrics(context: AssetExecutionContext, project: Project, warehouse: Warehouse) -> MaterializeResult:
+def retrieval_metrics(context: AssetExecutionContext, project: Project) -> MaterializeResult:
     key = context.partition_key
     assert isinstance(key, MultiPartitionKey)
     question_id, model_id = key.keys_by_dimension["question"], key.keys_by_dimension["model"]
     settings = project.settings()
     catalog = settings.catalog()
     spec = catalog.get(model_id)
-    with warehouse.connect() as con:
-        chunks = {chunk_id: (start, text) for chunk_id, start, text in con.execute(
-            "SELECT chunk_id, char_start, text FROM chunks WHERE question_id = ? ORDER BY chunk_id", [question_id]
-        ).fetchall()}
-        claims = [ClaimSpan(*row) for row in con.execute(
-            "SELECT claim_id, text, chunk_id, char_start, char_end FROM claims WHERE question_id = ? ORDER BY claim_id", [question_id]
-        ).fetchall()]
+    with project.connect() as con:
+        chunks = {chunk_id: (start, text) for chunk_id, _, start, _, text, _ in tables.question_chunks(con, question_id)}
+        claims = [
+            ClaimSpan(claim_id, text, chunk_id, start, end)
+            for claim_id, _, text, chunk_id, start, end in tables.question_claims(con, question_id)
+        ]
         cloze = cloze_dataset(chunks, claims)
 
         def vectors_of(dense, dataset):

@@ -19,26 +19,11 @@ import polars as pl
 
 from litsynth.entities import ClaimSubject, evidence_about, passage_systems
 from litsynth.progress import Progress
-from litsynth.verify.evidence import EvidenceRetriever, grounding
+from litsynth.verify.evidence import EVIDENCE_K, EvidenceRetriever, grounding
 from litsynth.verify.verifiers import RetrievalSignal, Verdict, Verifier
+from litsynth.warehouse import frame_schema
 
-EVIDENCE_K = 3
-VERIFICATION_SCHEMA = {
-    "question_id": pl.Utf8,
-    "claim_id": pl.Utf8,
-    "verifier": pl.Utf8,
-    "label": pl.Utf8,
-    "confidence": pl.Float64,
-    "evidence_paper_id": pl.Utf8,
-    "evidence_chunk_id": pl.Utf8,
-    "evidence_text": pl.Utf8,
-    "evidence_score": pl.Float64,
-    "evidence_candidates": pl.Int32,
-    "grounding": pl.Utf8,
-    "grounding_score": pl.Float64,
-    "claim_scope": pl.Utf8,
-    "reason": pl.Utf8,
-}
+VERIFICATION_SCHEMA = frame_schema("verifications")
 
 
 @dataclass(frozen=True)
