@@ -3,7 +3,7 @@
 import time
 
 import polars as pl
-from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, MultiPartitionKey, asset
+from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
 from litsynth import tables
 from litsynth.embeddings import embed_items
@@ -12,7 +12,7 @@ from litsynth.models.text_encoder import ModelUnavailable
 from litsynth.retrieval.vector_store import ensure_vector_table
 from litsynth.warehouse import frame_schema, replace_rows, sync_partition
 from assets.metadata import table_metadata
-from assets.partitions import question_model_partitions
+from assets.partitions import question_and_model, question_model_partitions
 from assets.resources import Project
 from assets.automation import DOWNSTREAM
 
@@ -31,9 +31,7 @@ STATUS_SCHEMA = frame_schema("embedding_status")
     ),
 )
 def embeddings(context: AssetExecutionContext, project: Project) -> MaterializeResult:
-    key = context.partition_key
-    assert isinstance(key, MultiPartitionKey)
-    question_id, model_id = key.keys_by_dimension["question"], key.keys_by_dimension["model"]
+    question_id, model_id = question_and_model(context)
     settings = project.settings()
     spec = settings.catalog().get(model_id)
     started = time.perf_counter()

@@ -1,7 +1,7 @@
 """Evaluation stage: retrieval quality per question × model, by the inverse cloze protocol on the question's claims."""
 
 import polars as pl
-from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, MultiPartitionKey, asset
+from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
 from litsynth import tables
 from litsynth.embeddings import embed_cached
@@ -10,7 +10,7 @@ from litsynth.models.registry import load_encoder
 from litsynth.models.text_encoder import ModelUnavailable
 from litsynth.warehouse import frame_schema, replace_rows
 from assets.metadata import table_metadata
-from assets.partitions import question_model_partitions
+from assets.partitions import question_and_model, question_model_partitions
 from assets.resources import Project
 from assets.automation import DOWNSTREAM
 
@@ -27,9 +27,7 @@ METRICS_SCHEMA = frame_schema("retrieval_metrics")
     description="Recall@1/5/10, MRR@10 and nDCG@10 of the model on the question's passages. Protocol: " + PROTOCOL,
 )
 def retrieval_metrics(context: AssetExecutionContext, project: Project) -> MaterializeResult:
-    key = context.partition_key
-    assert isinstance(key, MultiPartitionKey)
-    question_id, model_id = key.keys_by_dimension["question"], key.keys_by_dimension["model"]
+    question_id, model_id = question_and_model(context)
     settings = project.settings()
     catalog = settings.catalog()
     spec = catalog.get(model_id)

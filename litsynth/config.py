@@ -515,7 +515,7 @@ class Settings(BaseModel):
         found = next((q for q in self.loaded_questions() if q.id == question_id), None)
         if found is None:
             raise ConfigError(
-                f"question partition {question_id!r} has no loadable file in {self.path(self.questions_dir)}. "
+                f"question partition {question_id!r} has no file in {self.path(self.questions_dir)} that loads. "
                 "Fix: restore its YAML (see the question_files table for why it was rejected) or delete the partition"
             )
         return found

@@ -39,11 +39,8 @@ FORMAT_PRIORITY = {
 }
 
 DOCUMENT_SCHEMA = frame_schema("documents")
-
 PAPER_SCHEMA = frame_schema("papers")
-
 PAPER_SOURCE_SCHEMA = frame_schema("paper_sources")
-
 PRIOR_REPORT_SCHEMA = frame_schema("prior_reports")
 PRIOR_CLAIM_SCHEMA = frame_schema("prior_report_claims")
 PRIOR_REFERENCE_SCHEMA = frame_schema("prior_report_references")

@@ -8,6 +8,8 @@ produced and how long each stage took. Benchmarks and verifier training are thei
 from __future__ import annotations
 
 import argparse
+from collections.abc import Iterator
+from contextlib import contextmanager
 import logging
 import os
 import signal
@@ -37,15 +39,30 @@ def dagster_home(settings: Settings) -> Path:
     return home
 
 
+@contextmanager
+def _location_project(folder: Path) -> Iterator[None]:
+    from assets.resources import PROJECT_ENV
+
+    previous = os.environ.get(PROJECT_ENV)
+    os.environ[PROJECT_ENV] = str(folder)
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(PROJECT_ENV, None)
+        else:
+            os.environ[PROJECT_ENV] = previous
+
+
 def execute(settings: Settings, steps_for, *, arxiv: bool = False, summary: bool = True, force: bool = True) -> int:
     """Run a plan (``steps_for(settings)`` -> steps) in the project's Dagster instance; unless
     ``force``, steps whose fingerprint is unchanged since they last succeeded are skipped."""
     from dagster import DagsterInstance
 
-    from assets.resources import PROJECT_ENV, Project
+    from assets.resources import Project
 
-    os.environ[PROJECT_ENV] = str(settings.project_root)  # the code location's project: its catalog gives the model partitions
-    from orchestration.definitions import build_definitions
+    with _location_project(settings.project_root):  # its catalog gives the model partitions when they first load
+        from orchestration.definitions import build_definitions
     from orchestration.run_plan import PlanSummary, RunEverything, StepLedger, echo_stderr, execute_plan
 
     steps = steps_for(settings)  # reads questions and catalog: a bad file fails before any run

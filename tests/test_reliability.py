@@ -628,6 +628,7 @@ REVIEWED_SQL_SITES = {
     "orchestration/run_plan.py::table_digest": "table names are the ledger's constants (SELECTION_INPUTS, QUESTION_INPUTS, papers, benchmark_metrics), double-quoted; the WHERE text is a literal of StepLedger with its values bound",
     "litsynth/warehouse.py::load_extensions": "LOAD of the extension binary path inside an installed pip package, not user input",
     "litsynth/warehouse.py::_attach": "ATTACH takes no parameters; the warehouse path comes from Settings and is quoted by doubling single quotes",
+    "litsynth/warehouse.py::_declared": "runs the DDL files of sql/schema and sql/views into an in-memory database, to read the declared column types",
     "litsynth/warehouse.py::apply_schema": "runs the DDL files of sql/schema and sql/views; DROP TABLE names come from duckdb_columns() of the live schema that are also in the expected one, double-quoted",
     "litsynth/warehouse.py::replace_tables": "table and column names are checked against the warehouse schema (_table_columns) before use and double-quoted; values are bound",
     "litsynth/warehouse.py::sync_partition": "table, partition and match column names are checked against the warehouse schema (_check_write) and double-quoted; values are bound",

@@ -264,7 +264,7 @@ class TokenEncoder:
     sentence-transformers vector, for cosines).
 
     Why split the backbone: on this CPU a full MiniLM cross-encoder fine-tune learned nothing in
-    the time allowed (DESIGN.md probe), and a head over frozen last-layer states learned little
+    the time allowed (the design probe, bench/EXPERIMENTS.md), and a head over frozen last-layer states learned little
     stance. Caching the lower layers makes an epoch over the upper ones a few minutes.
     """
 
