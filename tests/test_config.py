@@ -96,3 +96,18 @@ def test_settings_come_from_the_project_file_then_the_overrides(tmp_path):
     (tmp_path / "litsynth.yaml").write_text("selection: {max_selectd: 5}\n", encoding="utf-8")
     with pytest.raises(ConfigError, match=r"litsynth.yaml.*selection.max_selectd"):
         Settings.load(tmp_path)
+
+
+def test_litsynth_settings_prints_the_effective_settings(tmp_path, capsys):
+    import yaml
+
+    from orchestration import cli
+
+    (tmp_path / "litsynth.yaml").write_text("arxiv: {enabled: false}\n", encoding="utf-8")
+    assert cli.main(["--project", str(tmp_path), "settings"]) == 0
+    shown = yaml.safe_load(capsys.readouterr().out)
+    assert shown["arxiv"]["enabled"] is False and shown["project_root"] == str(tmp_path.resolve())
+    assert shown["verifier"]["backbone"] == "minilm-l6"
+    (tmp_path / "litsynth.yaml").write_text("arxiv: {enabled: maybe}\n", encoding="utf-8")
+    assert cli.main(["--project", str(tmp_path), "settings"]) == 2
+    assert "arxiv.enabled" in capsys.readouterr().err
