@@ -75,7 +75,7 @@ from litsynth.text import (
 # --- vocabularies (data, not logic) -------------------------------------------------------
 
 METRIC_PATTERNS = (
-    r"(?:R|P|Recall|Precision|nDCG|NDCG|MRR|MAP|mAP|Hits|Hit|HR|Success|Acc)@(?:\d+|k|K)",
+    r"(?i:R|P|Recall|Precision|nDCG|MRR|MAP|Hits|Hit|HR|Success|Acc)@(?:\d+|k)",  # any case: "recall@1" is "R@1"
     r"[Tt]op-(?:\d+|k|K)",
     r"ROUGE-(?:\d|L)(?: F1)?",
 )

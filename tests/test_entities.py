@@ -162,6 +162,9 @@ def test_question_concepts_and_what_covers_them():
     assert ("R@1", "paper", "clip") in covered and ("MSCOCO", "paper", "clip") in covered  # one entity, another spelling
     assert ("R@5", "paper", "clip") not in covered
     assert not any(text == "one-to-many relationship-based defense strategy" for text, _, _ in covered)
+    # metric names in any case: MM-R5's abstract writes "recall@1", the question "R@1"
+    lower = coverage("q", concepts, [("mmr5", "MM-R5 improves recall@1 by over 4% and ndcg@10 too.")], []).to_dicts()
+    assert {next(c.text for c in concepts if c.concept_id == r["concept_id"]) for r in lower} == {"R@1"}
 
 
 def test_no_inverse_cloze_query_is_a_substring_of_its_relevant_passage():
