@@ -38,6 +38,10 @@ class ReportData:
     benchmarks: pl.DataFrame
 
 
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
 def load_report_data(con: duckdb.DuckDBPyConnection, question_id: str) -> ReportData:
     one = lambda sql: con.execute(sql, [question_id]).pl()  # noqa: E731
     question = con.execute("SELECT question_id, question, keywords, benchmarks FROM questions WHERE question_id = ?", [question_id]).pl().to_dicts()
@@ -177,7 +181,7 @@ def _answer(data: ReportData) -> list[str]:
         lines.append(f"Every one of the question's {coverage.height} concepts is covered by at least one of the {selected} selected papers.")
     if covered.height:
         lines.append(
-            "Covered: " + "; ".join(f"“{_text(r['concept'])}” by {r['papers_covering']} of {selected} papers and {r['claims_covering']} claims" for r in covered.iter_rows(named=True)) + "."
+            "Covered: " + "; ".join(f"“{_text(r['concept'])}” by {r['papers_covering']} of {selected} papers and {_count(r['claims_covering'], 'claim')}" for r in covered.iter_rows(named=True)) + "."
         )
     lines.append(
         f"Verdicts on the {claims.height} claims: {decisive.filter(pl.col('label') == 'supported').height} supported and "
