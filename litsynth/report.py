@@ -38,9 +38,9 @@ class ReportData:
     benchmarks: pl.DataFrame
 
 
-
 def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
 
 def load_report_data(con: duckdb.DuckDBPyConnection, question_id: str) -> ReportData:
     one = lambda sql: con.execute(sql, [question_id]).pl()  # noqa: E731
