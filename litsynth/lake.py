@@ -1,0 +1,412 @@
+"""The DuckLake warehouse backend: catalog in PostgreSQL, data as Parquet files, many writers.
+
+``open_lake`` yields a DuckDB connection whose current database is the lake, so the
+warehouse's ``replace_rows`` / ``replace_tables`` / ``sync_partition`` and every query work
+unchanged. What differs from the DuckDB file (litsynth.warehouse):
+
+- No process-wide file lock. Writers in any number of processes or hosts commit DuckLake
+  snapshots. Each write still replaces its partitions in one transaction. Two things are
+  added around it (``LakeWriteGuard``):
+  * a PostgreSQL advisory lock per (table, partition), held on the catalog server from before
+    BEGIN until after COMMIT: exclusive for the partition, shared on the table (a whole-table
+    write takes the table exclusively). DuckLake does not see two transactions that both
+    delete an empty partition and insert into it as a conflict, so without this lock the
+    partition would be written twice (measured: 2 copies). The lock lives in a PostgreSQL
+    session, so a writer that is killed releases it when its socket closes.
+  * a retry of the whole transaction, with jittered backoff, when the commit hits a DuckLake
+    conflict (e.g. "another transaction has deleted inlined data from it": writers of
+    *different* partitions of one table can conflict this way).
+- DuckLake accepts no PRIMARY KEY, UNIQUE or CHECK constraint, no index and no fixed-size
+  array type. ``lake_schema_sql`` rebuilds the DDL of sql/schema/*.sql from DuckDB's own
+  parse of it (column names, types, NOT NULL, DEFAULT), with ``FLOAT[N]`` as ``FLOAT[]``;
+  the keys and CHECK expressions are kept and enforced on the rows each write brings
+  (``LakeWriteGuard.validate``). Views (sql/views/*.sql) apply as they are.
+- Readers (``connect_lake_read_only``) attach the lake READ_ONLY and read a snapshot: they
+  never wait for writers and never fail because one is writing.
+- Extensions load offline from their pip packages (duckdb-extension-ducklake and
+  duckdb-extension-postgres, pinned to the DuckDB version), like fts and vss. The postgres
+  package ships ``postgres.duckdb_extension`` but its entry point is named after
+  ``postgres_scanner``, and DuckDB derives the entry point from the file name, so it is loaded
+  through a symlink ``var/duckdb-extensions/v<version>/postgres_scanner.duckdb_extension``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import random
+import re
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+
+import duckdb
+import polars as pl
+
+from litsynth.config import WarehouseSettings
+from litsynth.warehouse import (
+    SCHEMA_DIR,
+    VIEWS_DIR,
+    WarehouseBusy,
+    _columns_by_table,
+    extension_path,
+    load_extensions,
+    register_write_guard,
+)
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+LAKE = "lake"  # the attached catalog's name; USE'd, so SQL names tables without it
+_FIXED_ARRAY = re.compile(r"\[\d+\]")
+_LOCK_NAMESPACE = 0x4C53  # 'LS': first key of every advisory lock litsynth takes
+_SCHEMA_LOCK = "litsynth:schema"
+
+
+class LakeUnavailable(RuntimeError):
+    """The catalog server cannot be reached or the lake was never created."""
+
+
+def _quote(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def postgres_extension_path(project_root: Path) -> Path:
+    """The postgres extension under the file name DuckDB needs (``postgres_scanner``): a symlink
+    in var/duckdb-extensions/ to the pip package's binary, made atomically."""
+    target = extension_path("postgres")
+    folder = project_root / "var" / "duckdb-extensions" / f"v{duckdb.__version__}"
+    link = folder / "postgres_scanner.duckdb_extension"
+    if link.is_symlink() and Path(os.readlink(link)) == target:
+        return link
+    folder.mkdir(parents=True, exist_ok=True)
+    temporary = folder / f".postgres_scanner.{os.getpid()}.{random.getrandbits(32):08x}"
+    os.symlink(target, temporary)
+    os.replace(temporary, link)
+    return link
+
+
+def load_lake_extensions(con: duckdb.DuckDBPyConnection, project_root: Path) -> None:
+    """fts and vss (as every warehouse connection), then postgres and ducklake, offline."""
+    load_extensions(con)
+    con.execute(f"LOAD {_quote(str(postgres_extension_path(project_root)))}")
+    con.execute(f"LOAD {_quote(str(extension_path('ducklake')))}")
+
+
+def data_path(settings: WarehouseSettings, project_root: Path) -> str:
+    """The lake's data folder as an absolute path (object-store URLs pass through)."""
+    if "://" in settings.data_path:
+        return settings.data_path
+    path = Path(settings.data_path)
+    return str(path if path.is_absolute() else (project_root / path).resolve())
+
+
+# --- schema -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TableRules:
+    """What sql/schema declares for a table that DuckLake does not enforce."""
+
+    keys: tuple[tuple[str, ...], ...] = ()  # PRIMARY KEY and UNIQUE column lists
+    checks: tuple[str, ...] = ()  # CHECK expressions
+
+
+@dataclass(frozen=True)
+class LakeSchema:
+    tables: dict[str, str]  # table -> CREATE TABLE for DuckLake
+    columns: dict[str, list[tuple[str, str]]]  # table -> (column, DuckLake type)
+    rules: dict[str, TableRules]
+    views: list[str]  # CREATE OR REPLACE VIEW statements, as written
+    view_names: list[str]
+
+
+def _sql_files(folder: Path) -> list[str]:
+    return [p.read_text(encoding="utf-8") for p in sorted(folder.glob("*.sql"))]
+
+
+def lake_type(duckdb_type: str) -> str:
+    """A DuckDB column type as DuckLake stores it: fixed-size arrays become lists."""
+    return _FIXED_ARRAY.sub("[]", duckdb_type)
+
+
+def build_lake_schema(extra_tables: Sequence[str] = ()) -> LakeSchema:
+    """Parse sql/schema/*.sql (plus ``extra_tables`` DDL) in an in-memory DuckDB and rewrite each
+    table for DuckLake: same columns, NOT NULL and DEFAULTs; keys and CHECKs moved to TableRules."""
+    scratch = duckdb.connect(":memory:")
+    try:
+        for sql in [*_sql_files(SCHEMA_DIR), *extra_tables]:
+            scratch.execute(sql)
+        tables: dict[str, str] = {}
+        columns: dict[str, list[tuple[str, str]]] = {}
+        for table, column, dtype, nullable, default in scratch.execute(
+            "SELECT table_name, column_name, data_type, is_nullable, column_default FROM duckdb_columns() "
+            "WHERE database_name = 'memory' AND schema_name = 'main' ORDER BY table_name, column_index"
+        ).fetchall():
+            columns.setdefault(table, []).append((column, lake_type(dtype)))
+            tables.setdefault(table, "")
+            tables[table] += f',\n    "{column}" {lake_type(dtype)}' + ("" if nullable else " NOT NULL") + (f" DEFAULT {default}" if default is not None else "")
+        ddl = {t: f'CREATE TABLE IF NOT EXISTS "{t}" (' + body.lstrip(",") + "\n)" for t, body in tables.items()}
+        keys: dict[str, list[tuple[str, ...]]] = {}
+        checks: dict[str, list[str]] = {}
+        for table, kind, names, expression in scratch.execute(
+            "SELECT table_name, constraint_type, constraint_column_names, expression FROM duckdb_constraints() "
+            "WHERE database_name = 'memory' AND schema_name = 'main' ORDER BY table_name, constraint_index"
+        ).fetchall():
+            if kind in ("PRIMARY KEY", "UNIQUE"):
+                keys.setdefault(table, []).append(tuple(names))
+            elif kind == "CHECK":
+                checks.setdefault(table, []).append(expression)
+        rules = {t: TableRules(tuple(dict.fromkeys(keys.get(t, []))), tuple(checks.get(t, []))) for t in ddl}
+    finally:
+        scratch.close()
+    views = _sql_files(VIEWS_DIR)
+    view_names = [re.search(r"CREATE\s+OR\s+REPLACE\s+VIEW\s+(\w+)", v, re.I).group(1) for v in views]
+    return LakeSchema(ddl, columns, rules, views, view_names)
+
+
+def _existing_views(con: duckdb.DuckDBPyConnection) -> set[str]:
+    return {r[0] for r in con.execute("SELECT view_name FROM duckdb_views() WHERE database_name = current_database() AND schema_name = 'main'").fetchall()}
+
+
+def apply_lake_schema(con: duckdb.DuckDBPyConnection, schema: LakeSchema) -> list[str]:
+    """Create missing tables and views; re-create (empty) tables whose columns changed, as
+    warehouse.apply_schema does. Does nothing (no snapshot) when the lake is up to date."""
+    existing = _columns_by_table(con)
+    changed = [t for t in schema.tables if t in existing and existing[t] != schema.columns[t]]
+    missing = [t for t in schema.tables if t not in existing]
+    if not changed and not missing and set(schema.view_names) <= _existing_views(con):
+        return []
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for table in changed:
+            log.warning("lake table %s has an older schema; re-creating it empty (re-materialise its asset)", table)
+            con.execute(f'DROP TABLE "{table}"')
+        for ddl in schema.tables.values():
+            con.execute(ddl)
+        for view in schema.views:
+            con.execute(view)
+        con.execute("COMMIT")
+    except BaseException:
+        try:
+            con.execute("ROLLBACK")
+        except duckdb.TransactionException:
+            pass
+        raise
+    return changed
+
+
+# --- writes -----------------------------------------------------------------------------
+
+
+def _lock_key(name: str) -> int:
+    """A signed 32-bit key for pg_advisory_lock(namespace, key)."""
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:4], "big", signed=True)
+
+
+def is_commit_conflict(exc: BaseException) -> bool:
+    """A DuckLake commit that lost to a concurrent one: the transaction may simply be redone."""
+    text = str(exc)
+    return isinstance(exc, duckdb.Error) and any(
+        m in text for m in ("Transaction conflict", "conflict", "could not serialize", "duplicate key value violates unique constraint")
+    )
+
+
+@dataclass
+class LakeWriteGuard:
+    """Per-partition advisory locks on the catalog server and commit-conflict retries (see the
+    module doc). One PostgreSQL session per open lake connection."""
+
+    dsn: str
+    lock_timeout_s: float = 1800.0
+    retry_for_s: float = 600.0
+    rules: dict[str, TableRules] = field(default_factory=dict)
+    conflicts: int = 0  # commits retried on this connection (for tests and logs)
+    _pg: object = None
+
+    def connect(self) -> "LakeWriteGuard":
+        import psycopg2
+
+        try:
+            self._pg = psycopg2.connect(self.dsn, application_name="litsynth-lake-locks", connect_timeout=30)
+        except psycopg2.OperationalError as exc:
+            raise LakeUnavailable(f"DuckLake catalog server unreachable at {self.dsn!r}: {exc}".strip()) from exc
+        self._pg.autocommit = True
+        return self
+
+    def close(self) -> None:
+        if self._pg is not None:
+            self._pg.close()  # ends the session: every lock it held is released
+            self._pg = None
+
+    def _try(self, sql: str, key: int) -> bool:
+        with self._pg.cursor() as cur:
+            cur.execute(sql, (_LOCK_NAMESPACE, key))
+            return bool(cur.fetchone()[0])
+
+    @contextmanager
+    def locked(self, names: Sequence[tuple[str, bool]]) -> Iterator[None]:
+        """Hold advisory locks on ``names`` ((name, exclusive) pairs, taken in sorted order so
+        writers cannot deadlock), waiting up to ``lock_timeout_s``."""
+        wanted: dict[str, bool] = {}
+        for name, exclusive in names:
+            wanted[name] = wanted.get(name, False) or exclusive
+        held: list[tuple[int, bool]] = []
+        deadline = time.monotonic() + self.lock_timeout_s
+        try:
+            for name, exclusive in sorted(wanted.items()):
+                key, delay = _lock_key(name), 0.02
+                while not self._try("SELECT pg_try_advisory_lock(%s, %s)" if exclusive else "SELECT pg_try_advisory_lock_shared(%s, %s)", key):
+                    if time.monotonic() > deadline:
+                        raise WarehouseBusy(f"lake lock {name!r} held by another writer for over {self.lock_timeout_s:.0f}s")
+                    time.sleep(delay * (0.5 + random.random()))
+                    delay = min(delay * 2, 0.5)
+                held.append((key, exclusive))
+            yield
+        finally:
+            for key, exclusive in reversed(held):
+                self._try("SELECT pg_advisory_unlock(%s, %s)" if exclusive else "SELECT pg_advisory_unlock_shared(%s, %s)", key)
+
+    @staticmethod
+    def lock_names(targets: Sequence[tuple[str, Mapping[str, object]]]) -> list[tuple[str, bool]]:
+        names: list[tuple[str, bool]] = []
+        for table, partition in targets:
+            if partition:
+                names.append((f"table:{table}", False))
+                names.append((f"partition:{table}:" + repr(sorted((k, str(v)) for k, v in partition.items())), True))
+            else:
+                names.append((f"table:{table}", True))
+        return names
+
+    def run(self, targets: Sequence[tuple[str, Mapping[str, object]]], write: Callable[[], T]) -> T:
+        with self.locked(self.lock_names(targets)):
+            return self.retry(write)
+
+    def retry(self, write: Callable[[], T]) -> T:
+        """``write`` (one whole transaction) again after a commit conflict, with jittered backoff."""
+        deadline, delay = time.monotonic() + self.retry_for_s, 0.05
+        while True:
+            try:
+                return write()
+            except duckdb.Error as exc:
+                if not is_commit_conflict(exc) or time.monotonic() > deadline:
+                    raise
+                self.conflicts += 1
+                log.info("DuckLake commit conflict, retrying in ~%.2fs: %s", delay, str(exc).splitlines()[-1])
+            time.sleep(delay * (0.5 + random.random()))
+            delay = min(delay * 2, 2.0)
+
+    def validate(self, con: duckdb.DuckDBPyConnection, table: str, rows: pl.DataFrame) -> None:
+        """The keys and CHECKs of sql/schema hold for the rows written (the lake enforces none)."""
+        rules = self.rules.get(table)
+        if rules is None or not rows.height:
+            return
+        for key in rules.keys:
+            if all(c in rows.columns for c in key) and rows.select(key).is_duplicated().any():
+                dup = rows.filter(rows.select(key).is_duplicated()).select(key).row(0)
+                raise duckdb.ConstraintException(f"Constraint Error: duplicate key {dict(zip(key, dup))} in rows written to {table} (key {list(key)})")
+        if rules.checks:
+            con.register("_lake_checked_rows", rows.to_arrow())
+            try:
+                for expression in rules.checks:
+                    (bad,) = con.execute(f"SELECT count(*) FROM _lake_checked_rows WHERE NOT ({expression})").fetchone()
+                    if bad:
+                        raise duckdb.ConstraintException(f"Constraint Error: CHECK({expression}) fails for {bad} row(s) written to {table}")
+            finally:
+                con.unregister("_lake_checked_rows")
+
+
+# --- connections ------------------------------------------------------------------------
+
+
+def _new_connection(settings: WarehouseSettings, project_root: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
+    if settings.backend != "ducklake" or not settings.catalog_dsn:
+        raise ValueError("litsynth.lake needs WarehouseSettings(backend='ducklake', catalog_dsn=...)")
+    con = duckdb.connect(":memory:", config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
+    try:
+        load_lake_extensions(con, project_root)
+        options = "READ_ONLY" if read_only else f"DATA_PATH {_quote(data_path(settings, project_root))}"
+        try:
+            con.execute(f"ATTACH {_quote('ducklake:postgres:' + settings.catalog_dsn)} AS {LAKE} ({options})")
+        except duckdb.Error as exc:
+            raise LakeUnavailable(f"cannot attach the DuckLake catalog at {settings.catalog_dsn!r}: {exc}") from exc
+        con.execute(f"USE {LAKE}")
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+@contextmanager
+def open_lake(
+    settings: WarehouseSettings,
+    project_root: Path,
+    *,
+    lock_timeout_s: float = 1800.0,
+    retry_for_s: float = 600.0,
+    extra_tables: Sequence[str] = (),
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-write connection to the lake, schema applied (``extra_tables``: more DDL, e.g.
+    vector tables), writes guarded by LakeWriteGuard. Any number may be open at once."""
+    if "://" not in settings.data_path:
+        Path(data_path(settings, project_root)).mkdir(parents=True, exist_ok=True)
+    schema = build_lake_schema(extra_tables)
+    guard = LakeWriteGuard(settings.catalog_dsn or "", lock_timeout_s=lock_timeout_s, retry_for_s=retry_for_s, rules=schema.rules).connect()
+    con = None
+    try:
+        # The first ATTACH creates the catalog tables and the first writer creates the schema:
+        # one process at a time, so that concurrent first starts do not race.
+        with guard.locked([(_SCHEMA_LOCK, True)]):
+            con = _new_connection(settings, project_root, read_only=False)
+            guard.retry(lambda: apply_lake_schema(con, schema))
+        register_write_guard(con, guard)
+        yield con
+    finally:
+        if con is not None:
+            register_write_guard(con, None)
+            con.close()
+        guard.close()
+
+
+def connect_lake_read_only(settings: WarehouseSettings, project_root: Path) -> duckdb.DuckDBPyConnection:
+    """A read-only connection for analysts, reports and the UI: it reads committed snapshots and
+    never waits for writers. The caller closes it."""
+    return _new_connection(settings, project_root, read_only=True)
+
+
+@contextmanager
+def open_lake_read_only(settings: WarehouseSettings, project_root: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    con = connect_lake_read_only(settings, project_root)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def snapshot_id(con: duckdb.DuckDBPyConnection) -> int:
+    """The lake's latest snapshot id (every commit makes one)."""
+    return int(con.execute(f"SELECT max(snapshot_id) FROM {LAKE}.snapshots()").fetchone()[0])
+
+
+def maintain(con: duckdb.DuckDBPyConnection, *, older_than: str = "1 day") -> None:
+    """Compaction and cleanup: flush rows inlined in the catalog to Parquet, merge small files,
+    expire snapshots older than ``older_than`` and delete the files nothing references. Run it
+    from one process (a schedule), not from every writer."""
+    con.execute(f"CALL ducklake_flush_inlined_data({_quote(LAKE)})")
+    con.execute(f"CALL ducklake_merge_adjacent_files({_quote(LAKE)})")
+    con.execute(f"CALL ducklake_expire_snapshots({_quote(LAKE)}, older_than => now() - INTERVAL {_quote(older_than)})")
+    con.execute(f"CALL ducklake_cleanup_old_files({_quote(LAKE)}, cleanup_all => true)")
+
+
+def open_backend(settings: WarehouseSettings, project_root: Path, **kwargs):
+    """``open_warehouse`` for either backend: the DuckDB file (lock) or the lake (guard)."""
+    if settings.backend == "ducklake":
+        return open_lake(settings, project_root, **kwargs)
+    from litsynth.warehouse import open_warehouse
+
+    path = Path(settings.path)
+    return open_warehouse(path if path.is_absolute() else project_root / path, **{k: v for k, v in kwargs.items() if k == "lock_timeout_s"})
