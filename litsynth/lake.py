@@ -410,3 +410,130 @@ def open_backend(settings: WarehouseSettings, project_root: Path, **kwargs):
 
     path = Path(settings.path)
     return open_warehouse(path if path.is_absolute() else project_root / path, **{k: v for k, v in kwargs.items() if k == "lock_timeout_s"})
+
+
+# --- vectors ----------------------------------------------------------------------------
+#
+# DuckLake has no indexes and no fixed-size arrays: embeddings_<model> keeps its vectors as
+# FLOAT[] lists. Two ways to search them (measured in bench/ducklake_vectors.py):
+# - lake_exact_search: an exact scan in SQL over the lake (array_cosine_similarity after a cast
+#   to FLOAT[dim]); always current, no state; what per-question searches (a few thousand rows,
+#   filtered by question_id) use.
+# - LocalVectorIndex: an HNSW index (vss) in a local in-memory DuckDB, rebuilt from the lake's
+#   rows when the lake has a newer snapshot that touched the table; for searches over every
+#   question's vectors at once, where a scan grows with the whole table.
+
+
+def lake_vector_ddl(table: str, dim: int) -> str:
+    """sql/templates/embeddings.sql for ``table`` (keys and CHECKs become TableRules)."""
+    from litsynth.retrieval.vector_store import TEMPLATE
+
+    return TEMPLATE.read_text(encoding="utf-8").format(table=table, dim=int(dim))
+
+
+def ensure_lake_vector_table(con: duckdb.DuckDBPyConnection, table: str, dim: int) -> str:
+    """The model's vector table on the lake (no index: DuckLake has none); its key and CHECK are
+    added to the connection's write guard. Returns the table name."""
+    from litsynth.warehouse import _WRITE_GUARDS
+
+    schema = build_lake_schema([lake_vector_ddl(table, dim)])
+    guard = _WRITE_GUARDS.get(id(con))
+    if table not in {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()").fetchall()}:
+        create = lambda: con.execute(schema.tables[table])  # noqa: E731
+        guard.retry(create) if guard is not None else create()
+    if guard is not None:
+        guard.rules[table] = schema.rules[table]
+    return table
+
+
+def lake_exact_search(
+    con: duckdb.DuckDBPyConnection, table: str, query, k: int, *, question_id: str | None = None, item_type: str | None = None
+) -> list[tuple[str, float]]:
+    """(item_id, cosine similarity) of the k nearest rows of a lake vector table, scoring every
+    row (same result and order as vector_store.exact_search on the file)."""
+    import numpy as np
+
+    vector = np.asarray(query, dtype=np.float32)
+    dim = int(vector.shape[0])
+    rows = con.execute(
+        f"""
+        SELECT item_id, array_cosine_similarity(vector::FLOAT[{dim}], ?::FLOAT[{dim}]) AS score FROM "{table}"
+        WHERE (? IS NULL OR question_id = ?) AND (? IS NULL OR item_type = ?)
+        ORDER BY score DESC, item_id LIMIT ?
+        """,
+        [vector.tolist(), question_id, question_id, item_type, item_type, k],
+    ).fetchall()
+    return [(item_id, float(score)) for item_id, score in rows]
+
+
+def _table_version(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    """The latest snapshot that changed ``table`` (inserted into it, deleted from it, created it)."""
+    (table_id,) = con.execute(
+        f"SELECT table_id FROM ducklake_table_info({_quote(LAKE)}) WHERE table_name = ?", [table]
+    ).fetchone()
+    (version,) = con.execute(
+        f"""SELECT max(snapshot_id) FROM {LAKE}.snapshots()
+            WHERE list_contains(map_extract_value(changes, 'tables_inserted_into'), ?)
+               OR list_contains(map_extract_value(changes, 'tables_deleted_from'), ?)
+               OR list_contains(map_extract_value(changes, 'inlined_insert'), ?)
+               OR list_contains(map_extract_value(changes, 'inlined_delete'), ?)
+               OR list_contains(map_extract_value(changes, 'tables_created'), ?)""",
+        [str(table_id)] * 4 + [f"main.{table}"],
+    ).fetchone()
+    return int(version or 0)
+
+
+@dataclass
+class LocalVectorIndex:
+    """A local HNSW copy of one lake vector table, kept in sync by snapshot.
+
+    ``sync`` compares the lake's latest snapshot that changed the table with the one the copy
+    was built from and, when newer, rebuilds the copy (load the rows, then build the index:
+    building once over loaded rows is far cheaper than maintaining it row by row). Search is
+    vector_store.hnsw_search on the copy (HNSW_INDEX_SCAN)."""
+
+    table: str
+    dim: int
+    metric: str = "cosine"
+    version: int = -1
+    rows: int = 0
+    build_seconds: float = 0.0
+    _local: duckdb.DuckDBPyConnection | None = None
+
+    def sync(self, lake_con: duckdb.DuckDBPyConnection) -> bool:
+        """Rebuild from the lake if it changed; True when rebuilt."""
+        version = _table_version(lake_con, self.table)
+        if version == self.version and self._local is not None:
+            return False
+        started = time.monotonic()
+        frame = lake_con.execute(f'SELECT question_id, item_type, item_id, paper_id, vector FROM "{self.table}"').arrow()
+        local = duckdb.connect(":memory:", config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
+        load_extensions(local, ("vss",))
+        local.register("_lake_rows", frame)
+        local.execute(
+            f'CREATE TABLE "{self.table}" AS SELECT question_id, item_type, item_id, paper_id, vector::FLOAT[{self.dim}] AS vector FROM _lake_rows'
+        )
+        local.unregister("_lake_rows")
+        local.execute(f'CREATE INDEX "{self.table}_hnsw" ON "{self.table}" USING HNSW (vector) WITH (metric = {_quote(self.metric)})')
+        if self._local is not None:
+            self._local.close()
+        self._local, self.version = local, version
+        self.rows = int(local.execute(f'SELECT count(*) FROM "{self.table}"').fetchone()[0])
+        self.build_seconds = time.monotonic() - started
+        return True
+
+    @property
+    def connection(self) -> duckdb.DuckDBPyConnection:
+        if self._local is None:
+            raise RuntimeError("LocalVectorIndex.sync(lake_connection) first")
+        return self._local
+
+    def search(self, query, k: int) -> list[tuple[str, float]]:
+        from litsynth.retrieval.vector_store import hnsw_search
+
+        return hnsw_search(self.connection, self.table, query, k)
+
+    def close(self) -> None:
+        if self._local is not None:
+            self._local.close()
+            self._local = None
