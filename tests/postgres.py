@@ -76,7 +76,7 @@ class PostgresServer:
         return f"host={self.host} port={self.port} user={self.superuser} dbname={dbname}"
 
     def url(self, dbname: str = "postgres") -> str:
-        return f"postgresql://{self.superuser}@{self.host}:{self.port}/{dbname}"
+        return f"postgresql+psycopg2://{self.superuser}@{self.host}:{self.port}/{dbname}"  # SQLAlchemy 2.1 maps bare postgresql:// to psycopg 3
 
     def _cmd(self, *args: str) -> list[str]:
         cmd = [str(self.bin_dir / args[0]), *args[1:]]

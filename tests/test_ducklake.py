@@ -227,3 +227,101 @@ def test_readers_open_while_a_writer_holds_a_transaction(lake):
         finally:
             reader.close()
         writer.execute("ROLLBACK")
+
+
+# --- Dagster on PostgreSQL (deploy/) ------------------------------------------------------
+
+
+@pytest.fixture()
+def dagster_home(pg_server, tmp_path, monkeypatch):
+    """A DAGSTER_HOME holding deploy/dagster.yaml as shipped, pointed at a fresh database."""
+    db = "dagster_" + uuid.uuid4().hex[:12]
+    pg_server.create_database(db)
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text((ROOT / "deploy" / "dagster.yaml").read_text())
+    monkeypatch.setenv("LITSYNTH_DAGSTER_PG_URL", pg_server.url(db))
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    return home
+
+
+def test_deploy_profiles_load_and_validate(dagster_home, monkeypatch):
+    import yaml
+    from dagster import DagsterInstance
+    from dagster._core.run_coordinator import QueuedRunCoordinator
+    from dagster_celery import celery_executor
+    from dagster_postgres import PostgresEventLogStorage, PostgresRunStorage, PostgresScheduleStorage
+
+    from tests.dagster_lake_job import defs
+
+    with DagsterInstance.from_config(str(dagster_home)) as instance:
+        assert isinstance(instance.run_storage, PostgresRunStorage)
+        assert isinstance(instance.event_log_storage, PostgresEventLogStorage)
+        assert isinstance(instance.schedule_storage, PostgresScheduleStorage)
+        assert isinstance(instance.run_coordinator, QueuedRunCoordinator)
+        settings = instance.get_concurrency_config()
+        assert settings.run_queue_config.max_concurrent_runs == 8
+        assert {limit["key"] for limit in settings.run_queue_config.tag_concurrency_limits} == {"litsynth/model-heavy", "dagster/partition"}
+        assert settings.pool_config.default_pool_limit == 4
+        instance.event_log_storage.set_concurrency_slots("lake_writers", 6)
+        assert instance.event_log_storage.get_concurrency_info("lake_writers").slot_count == 6
+
+    from dagster import validate_run_config
+
+    job = defs.resolve_job_def("lake_job")
+    validate_run_config(job, yaml.safe_load((ROOT / "deploy" / "run_config.multiprocess.yaml").read_text()))
+    # the several-hosts profile: the same assets with dagster-celery's executor
+    from dagster import Definitions
+
+    from tests.dagster_lake_job import lake_chunks, lake_question, lake_rows, lake_summary
+
+    monkeypatch.setenv("LITSYNTH_CELERY_BROKER", "redis://127.0.0.1:6379/0")
+    monkeypatch.setenv("LITSYNTH_CELERY_BACKEND", "redis://127.0.0.1:6379/1")
+    celery_defs = Definitions(assets=[lake_question, lake_rows, lake_chunks, lake_summary], executor=celery_executor)
+    celery_job = celery_defs.resolve_implicit_global_asset_job_def()
+    validate_run_config(celery_job, yaml.safe_load((ROOT / "deploy" / "run_config.celery.yaml").read_text()))
+    with pytest.raises(Exception):
+        validate_run_config(celery_job, {"execution": {"config": {"brokr": "typo"}}})
+
+
+def test_dagster_on_postgres_runs_two_partitions_in_parallel(dagster_home, lake):
+    """Two runs (two question partitions) at once on the PostgreSQL instance, each with the
+    multiprocess executor, both writing through the lake."""
+    from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus, RunsFilter
+
+    with DagsterInstance.from_config(str(dagster_home)) as instance:
+        instance.add_dynamic_partitions("questions", ["qa", "qb"])
+        instance.event_log_storage.set_concurrency_slots("lake_writers", 4)
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "LITSYNTH_LAKE_DSN": lake.catalog_dsn, "LITSYNTH_LAKE_DATA": lake.data_path}
+    started = time.monotonic()
+    procs = {q: subprocess.Popen([sys.executable, "-m", "tests.dagster_lake_job", q], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for q in ("qa", "qb")}
+    for q, p in procs.items():
+        out, err = p.communicate(timeout=300)
+        assert p.returncode == 0, f"{q}: {out[-2000:]} {err[-4000:]}"
+    wall = time.monotonic() - started
+
+    from litsynth.lake import open_lake_read_only
+
+    with open_lake_read_only(lake, ROOT) as con:
+        assert _partition_state(con) == {"qa": (200, 200, 1), "qb": (200, 200, 1)}
+        assert dict(con.execute("SELECT question_id, count(*) FROM chunks GROUP BY ALL").fetchall()) == {"qa": 50, "qb": 50}
+    with DagsterInstance.from_config(str(dagster_home)) as instance:
+        runs = instance.get_runs(RunsFilter(statuses=[DagsterRunStatus.SUCCESS]))
+        assert sorted(r.tags.get("dagster/partition") for r in runs) == ["qa", "qb"]
+        windows: dict[tuple[str, str], tuple[float, float]] = {}
+        for run in runs:
+            for record in instance.all_logs(run.run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION):
+                materialization = record.dagster_event.event_specific_data.materialization
+                meta = materialization.metadata
+                if "started" in meta:
+                    windows[(run.tags["dagster/partition"], materialization.asset_key.to_user_string())] = (meta["started"].value, meta["finished"].value)
+                if materialization.asset_key.to_user_string() == "lake_summary":
+                    assert (meta["papers"].value, meta["chunks"].value) == (200, 50)
+
+    def overlap(a, b) -> bool:
+        return windows[a][0] < windows[b][1] and windows[b][0] < windows[a][1]
+
+    assert len(windows) == 4
+    assert overlap(("qa", "lake_rows"), ("qb", "lake_rows")) or overlap(("qa", "lake_rows"), ("qb", "lake_chunks")), windows  # the two runs in parallel
+    assert overlap(("qa", "lake_rows"), ("qa", "lake_chunks")) and overlap(("qb", "lake_rows"), ("qb", "lake_chunks")), windows  # steps of a run in parallel
+    print(f"\ntwo partition runs on the PostgreSQL instance: {wall:.1f} s wall; step windows {windows}")
