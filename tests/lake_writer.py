@@ -58,15 +58,25 @@ def _announcing_transaction():
     warehouse._transaction = transaction
 
 
+def _compute(seconds: float) -> None:
+    """Busy CPU work on one core for about ``seconds``."""
+    deadline, x = time.process_time() + seconds, 0
+    while time.process_time() < deadline:
+        for i in range(10_000):
+            x = (x * 31 + i) % 1_000_003
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--dsn", required=True)
+    parser.add_argument("--dsn", default="")
     parser.add_argument("--data-path", required=True)
     parser.add_argument("--writer", required=True)
     parser.add_argument("--questions", required=True, help="comma-separated question ids (partitions) to replace")
     parser.add_argument("--rows", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--announce-commit", action="store_true")
+    parser.add_argument("--backend", choices=("ducklake", "duckdb"), default="ducklake", help="duckdb: --data-path is the warehouse file")
+    parser.add_argument("--compute-s", type=float, default=0.0, help="CPU work (one thread) inside the open connection before each write, as an asset computing while it holds the warehouse")
     args = parser.parse_args(argv)
 
     from litsynth.config import WarehouseSettings
@@ -75,15 +85,22 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.announce_commit:
         _announcing_transaction()
-    settings = WarehouseSettings(backend="ducklake", catalog_dsn=args.dsn, data_path=args.data_path)
     started = time.monotonic()
     written = 0
-    with open_lake(settings, ROOT) as con:
-        guard = _WRITE_GUARDS[id(con)]
+    if args.backend == "ducklake":
+        opened = open_lake(WarehouseSettings(backend="ducklake", catalog_dsn=args.dsn, data_path=args.data_path), ROOT)
+    else:
+        from litsynth.warehouse import open_warehouse
+
+        opened = open_warehouse(Path(args.data_path))
+    with opened as con:
+        guard = _WRITE_GUARDS.get(id(con))
         for round_ in range(args.rounds):
             for question in args.questions.split(","):
+                if args.compute_s:
+                    _compute(args.compute_s)
                 written += replace_rows(con, "question_papers", rows(question, args.rows, f"{args.writer}:{round_}"), {"question_id": question})
-        conflicts = guard.conflicts
+        conflicts = guard.conflicts if guard is not None else 0
     print(json.dumps({"writer": args.writer, "rows_written": written, "conflicts_retried": conflicts, "seconds": round(time.monotonic() - started, 3)}), flush=True)
     return 0
 
