@@ -8,7 +8,7 @@ both back read-only. Each step records when it ran (metadata ``started``/``finis
 seconds) so a test can see runs overlap. The lake comes from LITSYNTH_LAKE_DSN and
 LITSYNTH_LAKE_DATA.
 
-    python -m tests.dagster_lake_job QUESTION   # one run for one partition on $DAGSTER_HOME's instance
+    python -m tests.dagster_lake_job QUESTION [celery]   # one run for one partition on $DAGSTER_HOME's instance
 """
 
 
@@ -29,6 +29,7 @@ from dagster import (
     execute_job,
     reconstructable,
 )
+from dagster_celery import celery_executor
 
 ROOT = Path(__file__).resolve().parents[1]
 questions = DynamicPartitionsDefinition(name="questions")
@@ -100,25 +101,32 @@ def lake_summary(context: AssetExecutionContext) -> MaterializeResult:
 
 # the default executor, as the pipeline's jobs: run config execution.config.multiprocess selects multiprocess
 lake_job = define_asset_job("lake_job", partitions_def=questions)
-defs = Definitions(assets=[lake_question, lake_rows, lake_chunks, lake_summary], jobs=[lake_job])
+# the several-hosts profile: every step a Celery task (deploy/run_config.celery.yaml)
+lake_celery_job = define_asset_job("lake_celery_job", partitions_def=questions, executor_def=celery_executor)
+defs = Definitions(assets=[lake_question, lake_rows, lake_chunks, lake_summary], jobs=[lake_job, lake_celery_job])
 
 
 def build_lake_job():
     return defs.resolve_job_def("lake_job")
 
 
-def run_partition(question: str, instance: DagsterInstance) -> tuple[str, bool]:
-    result = execute_job(
-        reconstructable(build_lake_job),
-        instance=instance,
-        tags={"dagster/partition": question},
-        run_config={"execution": {"config": {"multiprocess": {"max_concurrent": 2}}}},
-    )
+def build_lake_celery_job():
+    return defs.resolve_job_def("lake_celery_job")
+
+
+def run_partition(question: str, instance: DagsterInstance, *, celery: bool = False) -> tuple[str, bool]:
+    if celery:
+        import yaml
+
+        job, run_config = build_lake_celery_job, yaml.safe_load((ROOT / "deploy" / "run_config.celery.yaml").read_text())
+    else:
+        job, run_config = build_lake_job, {"execution": {"config": {"multiprocess": {"max_concurrent": 2}}}}
+    result = execute_job(reconstructable(job), instance=instance, tags={"dagster/partition": question}, run_config=run_config)
     return result.run_id, result.success
 
 
 if __name__ == "__main__":
     with DagsterInstance.get() as instance:
-        run_id, ok = run_partition(sys.argv[1], instance)
+        run_id, ok = run_partition(sys.argv[1], instance, celery=sys.argv[2:] == ["celery"])
     print(run_id, "SUCCESS" if ok else "FAILURE", flush=True)
     sys.exit(0 if ok else 1)

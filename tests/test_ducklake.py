@@ -249,7 +249,7 @@ def test_deploy_profiles_load_and_validate(dagster_home, monkeypatch):
     import yaml
     from dagster import DagsterInstance
     from dagster._core.run_coordinator import QueuedRunCoordinator
-    from dagster_celery import celery_executor
+    from dagster_celery import celery_executor  # noqa: F401
     from dagster_postgres import PostgresEventLogStorage, PostgresRunStorage, PostgresScheduleStorage
 
     from tests.dagster_lake_job import defs
@@ -271,14 +271,10 @@ def test_deploy_profiles_load_and_validate(dagster_home, monkeypatch):
     job = defs.resolve_job_def("lake_job")
     validate_run_config(job, yaml.safe_load((ROOT / "deploy" / "run_config.multiprocess.yaml").read_text()))
     # the several-hosts profile: the same assets with dagster-celery's executor
-    from dagster import Definitions
-
-    from tests.dagster_lake_job import lake_chunks, lake_question, lake_rows, lake_summary
-
     monkeypatch.setenv("LITSYNTH_CELERY_BROKER", "redis://127.0.0.1:6379/0")
     monkeypatch.setenv("LITSYNTH_CELERY_BACKEND", "redis://127.0.0.1:6379/1")
-    celery_defs = Definitions(assets=[lake_question, lake_rows, lake_chunks, lake_summary], executor=celery_executor)
-    celery_job = celery_defs.resolve_implicit_global_asset_job_def()
+    celery_job = defs.resolve_job_def("lake_celery_job")
+    assert celery_job.executor_def is celery_executor
     validate_run_config(celery_job, yaml.safe_load((ROOT / "deploy" / "run_config.celery.yaml").read_text()))
     with pytest.raises(Exception):
         validate_run_config(celery_job, {"execution": {"config": {"brokr": "typo"}}})
@@ -325,3 +321,89 @@ def test_dagster_on_postgres_runs_two_partitions_in_parallel(dagster_home, lake)
     assert overlap(("qa", "lake_rows"), ("qb", "lake_rows")) or overlap(("qa", "lake_rows"), ("qb", "lake_chunks")), windows  # the two runs in parallel
     assert overlap(("qa", "lake_rows"), ("qa", "lake_chunks")) and overlap(("qb", "lake_rows"), ("qb", "lake_chunks")), windows  # steps of a run in parallel
     print(f"\ntwo partition runs on the PostgreSQL instance: {wall:.1f} s wall; step windows {windows}")
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture()
+def redis_broker(tmp_path):
+    """Debian redis-server on loopback and a free port, no persistence, stopped by PID."""
+    import shutil
+
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("redis-server not installed (apt-get install redis-server); the celery profile is tested without a broker only")
+    port = _free_port()
+    proc = subprocess.Popen([binary, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no", "--dir", str(tmp_path)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    import redis
+
+    client = redis.Redis(host="127.0.0.1", port=port)
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            if time.monotonic() > deadline or proc.poll() is not None:
+                proc.kill()
+                raise
+            time.sleep(0.1)
+    try:
+        yield f"redis://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def test_dagster_celery_workers_run_the_steps(dagster_home, lake, redis_broker, monkeypatch):
+    """The several-hosts profile on one machine: two named Celery workers (stand-ins for two
+    hosts) take the steps of a partition run from a real Redis broker."""
+    from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus, RunsFilter
+
+    monkeypatch.setenv("LITSYNTH_CELERY_BROKER", redis_broker + "/0")
+    monkeypatch.setenv("LITSYNTH_CELERY_BACKEND", redis_broker + "/1")
+    with DagsterInstance.from_config(str(dagster_home)) as instance:
+        instance.add_dynamic_partitions("questions", ["qc"])
+    bin_dir = str(Path(sys.executable).parent)
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PATH": bin_dir + os.pathsep + os.environ.get("PATH", ""),
+           "LITSYNTH_LAKE_DSN": lake.catalog_dsn, "LITSYNTH_LAKE_DATA": lake.data_path}
+    workers = [
+        subprocess.Popen([str(Path(bin_dir) / "dagster-celery"), "worker", "start", "-A", "dagster_celery.app", "-y", str(ROOT / "deploy" / "run_config.celery.yaml"),
+                          "-n", name, "--", "--concurrency=1", "--pool=prefork"],
+                         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+        for name in ("host-a", "host-b")
+    ]
+    try:
+        run = subprocess.run([sys.executable, "-m", "tests.dagster_lake_job", "qc", "celery"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=400)
+        assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-6000:]
+    finally:
+        for worker in workers:  # dagster-celery execs celery in its own process group: stop that group
+            os.killpg(worker.pid, signal.SIGTERM)
+        for worker in workers:
+            try:
+                worker.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(worker.pid, signal.SIGKILL)
+                worker.wait()
+    logs = "".join(w.stdout.read() for w in workers)
+    from litsynth.lake import open_lake_read_only
+
+    with open_lake_read_only(lake, ROOT) as con:
+        assert _partition_state(con) == {"qc": (200, 200, 1)}
+    with DagsterInstance.from_config(str(dagster_home)) as instance:
+        (record,) = instance.get_runs(RunsFilter(statuses=[DagsterRunStatus.SUCCESS]))
+        pids = set()
+        for event in instance.all_logs(record.run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION):
+            meta = event.dagster_event.event_specific_data.materialization.metadata
+            if "pid" in meta:
+                pids.add(meta["pid"].value)
+    assert record.tags.get("dagster/partition") == "qc"
+    assert "host-a" in logs and "host-b" in logs, logs[-3000:]
+    print(f"\ncelery run {record.run_id}: writing steps ran in worker processes {sorted(pids)}")
