@@ -6,7 +6,9 @@ in turn (tests/lake_writer.py): each opens the warehouse, does ``--compute-s`` o
 one core *inside* the open connection (as the embeddings asset embeds while it holds the
 warehouse), then replaces its partition of question_papers (``--rows`` rows) with
 replace_rows. While they run, this process opens a read-only connection, counts the rows and
-closes it, every 50 ms (file: connect_read_only without waiting; lake: connect_lake_read_only).
+closes it, every 50 ms (file: connect_read_only without waiting; lake: connect_lake_read_only),
+and on the lake also queries one read-only connection kept open throughout (on the file an
+open reader would stop every writer, so there is no such reader there).
 
 Reported per backend: wall time from the first start to the last exit, the ratio file/lake,
 reader attempts, failures (lock errors), latency of the successful reads, and the final row
@@ -36,7 +38,7 @@ def log(msg: str) -> None:
     print(f"[ducklake_writers] {msg}", file=sys.stderr, flush=True)
 
 
-def run_backend(backend: str, target: str, dsn: str, args, read) -> dict:
+def run_backend(backend: str, target: str, dsn: str, args, readers: dict) -> dict:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     started = time.monotonic()
     procs = [
@@ -47,17 +49,19 @@ def run_backend(backend: str, target: str, dsn: str, args, read) -> dict:
         )
         for i in range(args.partitions)
     ]
-    attempts, failures, latencies, errors = 0, 0, [], []
+    stats = {name: {"attempts": 0, "failures": 0, "latencies": [], "errors": []} for name in readers}
     while any(p.poll() is None for p in procs):
-        attempts += 1
-        t = time.monotonic()
-        try:
-            read()
-            latencies.append(time.monotonic() - t)
-        except Exception as exc:  # noqa: BLE001 - a failed read is what is counted
-            failures += 1
-            if len(errors) < 3:
-                errors.append(str(exc).splitlines()[0][:200])
+        for name, read in readers.items():
+            stat = stats[name]
+            stat["attempts"] += 1
+            t = time.monotonic()
+            try:
+                read()
+                stat["latencies"].append(time.monotonic() - t)
+            except Exception as exc:  # noqa: BLE001 - a failed read is what is counted
+                stat["failures"] += 1
+                if len(stat["errors"]) < 3:
+                    stat["errors"].append(str(exc).splitlines()[0][:200])
         time.sleep(0.05)
     wall = time.monotonic() - started
     writers = []
@@ -66,19 +70,21 @@ def run_backend(backend: str, target: str, dsn: str, args, read) -> dict:
         if p.returncode != 0:
             raise SystemExit(f"{backend} writer failed: {err[-2000:]}")
         writers.append(json.loads(out.strip().splitlines()[-1]))
-    ms = [x * 1000 for x in latencies]
-    return {
+    out = {
         "wall_s": round(wall, 2),
         "writer_seconds_median": round(median([w["seconds"] for w in writers]), 2),
         "commit_conflicts_retried": sum(w["conflicts_retried"] for w in writers),
-        "reader": {
-            "attempts": attempts,
-            "failures": failures,
-            "failure_examples": errors,
+    }
+    for name, stat in stats.items():
+        ms = [x * 1000 for x in stat["latencies"]]
+        out[f"reader_{name}"] = {
+            "attempts": stat["attempts"],
+            "failures": stat["failures"],
+            "failure_examples": stat["errors"],
             "latency_median_ms": round(median(ms), 1) if ms else None,
             "latency_p95_ms": round(percentile(ms, 95), 1) if ms else None,
-        },
-    }
+        }
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -111,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
                 con.close()
 
         log("file backend")
-        report["duckdb_file"] = run_backend("duckdb", str(file_path), "", args, read_file)
+        report["duckdb_file"] = run_backend("duckdb", str(file_path), "", args, {"connect_query_close": read_file})
         with open_warehouse(file_path) as con:
             report["duckdb_file"]["final_partitions"] = sorted(con.execute(count_sql).fetchall())
 
@@ -128,8 +134,15 @@ def main(argv: list[str] | None = None) -> int:
                 finally:
                     con.close()
 
+            persistent = connect_lake_read_only(settings, ROOT)  # one open analyst connection: sees each new commit
+
+            def read_persistent():
+                persistent.execute(count_sql).fetchall()
+
             log("ducklake backend")
-            report["ducklake"] = run_backend("ducklake", settings.data_path, settings.catalog_dsn, args, read_lake)
+            report["ducklake"] = run_backend("ducklake", settings.data_path, settings.catalog_dsn, args,
+                                             {"connect_query_close": read_lake, "open_connection_query": read_persistent})
+            persistent.close()
             with open_lake(settings, ROOT) as con:
                 report["ducklake"]["final_partitions"] = sorted(con.execute(count_sql).fetchall())
                 report["ducklake"]["catalog"] = {
