@@ -211,8 +211,13 @@ def _lock_key(name: str) -> int:
 def is_commit_conflict(exc: BaseException) -> bool:
     """A DuckLake commit that lost to a concurrent one: the transaction may simply be redone."""
     text = str(exc)
-    return isinstance(exc, duckdb.Error) and any(
-        m in text for m in ("Transaction conflict", "conflict", "could not serialize", "duplicate key value violates unique constraint")
+    if not isinstance(exc, duckdb.Error):
+        return False
+    if "Transaction conflict" in text:
+        return True
+    # a commit that lost the race for the catalog's next snapshot id (after DuckLake's own retries)
+    return isinstance(exc, duckdb.TransactionException) and any(
+        m in text for m in ("conflict", "could not serialize", "duplicate key value violates unique constraint")
     )
 
 

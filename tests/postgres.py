@@ -115,7 +115,8 @@ class PostgresServer:
         return self.dsn(name)
 
     def stop(self) -> None:
-        """SIGTERM-free fast shutdown by PID (SIGINT = 'fast' mode), then SIGKILL if it lingers."""
+        """Stop the server by the PID in postmaster.pid: SIGINT (PostgreSQL's "fast" shutdown), then
+        SIGKILL if it is still there after 30 s."""
         if self.pid is None:
             return
         try:

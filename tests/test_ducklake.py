@@ -407,3 +407,54 @@ def test_dagster_celery_workers_run_the_steps(dagster_home, lake, redis_broker, 
     assert record.tags.get("dagster/partition") == "qc"
     assert "host-a" in logs and "host-b" in logs, logs[-3000:]
     print(f"\ncelery run {record.run_id}: writing steps ran in worker processes {sorted(pids)}")
+
+
+def test_vector_search_on_the_lake_matches_the_file(lake, tmp_path):
+    """Exact search on the lake returns what exact search on the file returns; the local HNSW
+    copy follows the lake's snapshots (rebuilt after a write to its table, not after others)."""
+    import numpy as np
+
+    from litsynth.config import ModelSpec
+    from litsynth.lake import LocalVectorIndex, ensure_lake_vector_table, lake_exact_search, open_lake
+    from litsynth.retrieval.vector_store import ensure_vector_table, exact_search, vector_table
+    from litsynth.warehouse import open_warehouse, replace_rows
+
+    dim, n = 16, 300
+    rng = np.random.default_rng(7)
+    vectors = rng.standard_normal((n, dim)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    frame = pl.DataFrame({
+        "question_id": [f"q{i % 3}" for i in range(n)], "item_type": ["chunk" if i % 4 else "claim" for i in range(n)],
+        "item_id": [f"item-{i:04d}" for i in range(n)], "paper_id": [f"p{i // 5}" for i in range(n)],
+        "text_sha256": [f"{i:064x}" for i in range(n)], "vector": vectors.tolist(),
+    }, schema_overrides={"vector": pl.List(pl.Float32)})
+    spec = ModelSpec(id="tiny-model", family="sentence-transformers", hub="x/tiny", dim=dim, max_seq_length=64)
+    table = vector_table(spec.id)
+    queries = rng.standard_normal((5, dim)).astype(np.float32)
+    with open_warehouse(tmp_path / "w.duckdb") as file_con:
+        ensure_vector_table(file_con, spec)
+        for (q,), part in frame.partition_by("question_id", as_dict=True).items():
+            replace_rows(file_con, table, part.with_columns(pl.col("vector").cast(pl.Array(pl.Float32, dim))), {"question_id": q})
+        expected = [exact_search(file_con, table, query, 10) for query in queries]
+        expected_q1 = [exact_search(file_con, table, query, 5, question_id="q1", item_type="claim") for query in queries]
+    with open_lake(lake, ROOT) as con:
+        ensure_lake_vector_table(con, table, dim)
+        for (q,), part in frame.partition_by("question_id", as_dict=True).items():
+            replace_rows(con, table, part, {"question_id": q})
+        got = [lake_exact_search(con, table, query, 10) for query in queries]
+        got_q1 = [lake_exact_search(con, table, query, 5, question_id="q1", item_type="claim") for query in queries]
+        for a, b in zip([*expected, *expected_q1], [*got, *got_q1]):
+            assert [i for i, _ in a] == [i for i, _ in b] and np.allclose([s for _, s in a], [s for _, s in b], atol=1e-5)
+        with pytest.raises(duckdb.ConstraintException, match="CHECK"):  # the template's CHECK holds on the lake
+            replace_rows(con, table, frame.head(3).with_columns(pl.lit("page").alias("item_type"), pl.lit("q0").alias("question_id")), {"question_id": "q0"})
+        local = LocalVectorIndex(table, dim)
+        try:
+            assert local.sync(con) and local.rows == n
+            top = local.search(queries[0], 10)
+            assert len({i for i, _ in top} & {i for i, _ in expected[0]}) >= 8
+            replace_rows(con, "question_papers", rows("qx", 3, "w"), {"question_id": "qx"})
+            assert local.sync(con) is False  # another table changed: the copy stays
+            replace_rows(con, table, frame.filter(pl.col("question_id") == "q0").head(10), {"question_id": "q0"})
+            assert local.sync(con) is True and local.rows == n - (n // 3) + 10
+        finally:
+            local.close()
