@@ -458,3 +458,76 @@ def test_vector_search_on_the_lake_matches_the_file(lake, tmp_path):
             assert local.sync(con) is True and local.rows == n - (n // 3) + 10
         finally:
             local.close()
+
+
+# --- the same warehouse behaviour on both backends ---------------------------------------
+
+
+@pytest.fixture(params=["duckdb", "ducklake"])
+def backend(request, tmp_path):
+    """A function opening the warehouse of the parametrised backend through open_backend, and
+    one that makes a model's vector table on it: the switch is configuration only."""
+    from litsynth.config import WarehouseSettings
+    from litsynth.lake import ensure_lake_vector_table, open_backend
+
+    if request.param == "duckdb":
+        settings = WarehouseSettings(path=str(tmp_path / "w.duckdb"))
+
+        def vectors(con, spec):
+            from litsynth.retrieval.vector_store import ensure_vector_table
+
+            return ensure_vector_table(con, spec)
+    else:
+        settings = request.getfixturevalue("lake")
+
+        def vectors(con, spec):
+            from litsynth.retrieval.vector_store import vector_table
+
+            return ensure_lake_vector_table(con, vector_table(spec.id), spec.dim)
+    return (lambda: open_backend(settings, ROOT)), vectors
+
+
+def test_backends_replace_only_their_partition(backend):
+    from litsynth.warehouse import replace_rows
+    from tests.test_warehouse import _question_rows
+
+    opened, _ = backend
+    with opened() as con:
+        replace_rows(con, "question_papers", _question_rows("q1", ["a", "b"]), {"question_id": "q1"})
+        replace_rows(con, "question_papers", _question_rows("q2", ["a"]), {"question_id": "q2"})
+        replace_rows(con, "question_papers", _question_rows("q1", ["c"]), {"question_id": "q1"})
+        assert con.execute("SELECT question_id, paper_id FROM question_papers ORDER BY ALL").fetchall() == [("q1", "c"), ("q2", "a")]
+        with pytest.raises(Exception, match="(?i)constraint|duplicate"):
+            replace_rows(con, "question_papers", _question_rows("q1", ["x", "x"]), {"question_id": "q1"})
+        assert con.execute("SELECT paper_id FROM question_papers WHERE question_id = 'q1'").fetchall() == [("c",)]
+        with pytest.raises(ValueError, match="must all have question_id='q1'"):
+            replace_rows(con, "question_papers", _question_rows("q2", ["a"]), {"question_id": "q1"})
+        with pytest.raises(KeyError, match="no column"):
+            replace_rows(con, "question_papers", _question_rows("q1", ["a"]).with_columns(pl.lit(1).alias("bogus")), {"question_id": "q1"})
+        with pytest.raises(KeyError, match="not in the warehouse schema"):
+            replace_rows(con, "no_such_table; DROP TABLE papers", _question_rows("q1", ["a"]))
+    with opened() as con:  # re-opening keeps the rows
+        assert con.execute("SELECT count(*) FROM question_papers").fetchone() == (2,)
+
+
+def test_backends_sync_partition_alike(backend):
+    from litsynth.config import ModelSpec
+    from litsynth.warehouse import replace_rows, sync_partition
+    from tests.test_warehouse import _vectors
+
+    opened, vectors = backend
+    spec = ModelSpec(id="tiny-4", family="sentence-transformers", hub="none", dim=4, max_seq_length=16)
+    match = ["item_type", "item_id", "paper_id", "text_sha256"]
+    first = {f"c{i}": f"text {i}" for i in range(50)}
+    second = {**{k: v for k, v in first.items() if k != "c0"}, "c1": "text 1, edited", "c50": "text 50"}
+    with opened() as con:
+        table = vectors(con, spec)
+        replace_rows(con, table, _vectors("other", {"x": "bystander"}), {"question_id": "other"})
+        assert sync_partition(con, table, _vectors("q", first), {"question_id": "q"}, match) == (0, 50)
+        assert sync_partition(con, table, _vectors("q", first), {"question_id": "q"}, match) == (0, 0)
+        assert sync_partition(con, table, _vectors("q", second), {"question_id": "q"}, match) == (2, 2)
+        stored = con.execute(f"SELECT item_id, text_sha256, vector::FLOAT[4] FROM {table} WHERE question_id = 'q' ORDER BY ALL").fetchall()
+        expected = _vectors("q", second).sort("item_id")
+        assert [(r[0], r[1]) for r in stored] == sorted(zip(expected["item_id"], expected["text_sha256"]))
+        assert con.execute(f"SELECT count(*) FROM {table} WHERE question_id = 'other'").fetchone() == (1,)
+        assert sync_partition(con, table, _vectors("q", {}), {"question_id": "q"}, match) == (50, 0)
