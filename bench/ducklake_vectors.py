@@ -14,8 +14,10 @@ Methods, all over the whole table unless "question" is in the name:
 - file_exact:   vector_store.exact_search (array_cosine_similarity over every row)
 - file_hnsw:    vector_store.hnsw_search (HNSW_INDEX_SCAN checked)
 - lake_exact:   lake.lake_exact_search (cast to FLOAT[384], scan of the lake's Parquet/inlined rows)
-- lake_local_hnsw: lake.LocalVectorIndex (HNSW in a local in-memory DuckDB, rebuilt from the
-                lake when the table's snapshot changes); its sync (rebuild) time is reported
+- lake_local_hnsw: lake.LocalVectorIndex (HNSW in a local in-memory DuckDB, built from the
+                lake, then kept current from the lake's change feed); its build time, the
+                cost of a sync when nothing changed, and of an incremental sync after a
+                sync_partition that swaps 10 rows of one partition are reported
 - file_exact_question / lake_exact_question: exact search within one question partition,
                 the pipeline's per-question case
 
@@ -81,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     from litsynth.config import WarehouseSettings
     from litsynth.lake import LocalVectorIndex, ensure_lake_vector_table, lake_exact_search, open_lake
     from litsynth.retrieval.vector_store import TEMPLATE, exact_search, hnsw_plan, hnsw_search
-    from litsynth.warehouse import open_warehouse, replace_rows
+    from litsynth.warehouse import open_warehouse, replace_rows, sync_partition
     from tests.postgres import remove, start_postgres
     from vector_search import text_vectors
 
@@ -157,6 +159,13 @@ def main(argv: list[str] | None = None) -> int:
                 gold = truth_q if m.endswith("_question") else truth
                 recall = sum(len(set(f) & set(t.tolist())) for f, t in zip(found[m], gold)) / (K * len(gold))
                 results[m] = {"recall_at_10": round(recall, 4), **summary(latencies[m])}
+            # a small change (the embeddings asset's sync_partition after one edited paper: 10 rows
+            # out, 10 in) reaches the local copy through the change feed, not a rebuild
+            q0 = partitions[("q000",)]
+            changed = pl.concat([q0.slice(10), q0.head(10).with_columns(pl.format("{}-edited", pl.col("item_id")).alias("item_id"))])
+            sync_partition(lake_con, table, changed, {"question_id": "q000"}, ["item_type", "item_id", "paper_id", "text_sha256"])
+            assert local.sync(lake_con) and local.last_sync == "incremental"
+            lake_incremental_sync_s = local.build_seconds
             local.close()
             lake_cm.__exit__(None, None, None)
             file_con_cm.__exit__(None, None, None)
@@ -183,6 +192,7 @@ def main(argv: list[str] | None = None) -> int:
             "lake_write_s": round(lake_load_s, 2),
             "lake_local_hnsw_build_s": round(lake_local_build_s, 2),
             "lake_sync_when_unchanged_ms": round(lake_sync_unchanged_s * 1000, 2),
+            "lake_local_hnsw_incremental_sync_20_changed_rows_s": round(lake_incremental_sync_s, 3),
             "lake_table_files": int(lake_files[0]),
             "lake_data_bytes": int(lake_bytes),
             "file_bytes": int(file_bytes),

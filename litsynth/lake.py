@@ -424,9 +424,10 @@ def open_backend(settings: WarehouseSettings, project_root: Path, **kwargs):
 # - lake_exact_search: an exact scan in SQL over the lake (array_cosine_similarity after a cast
 #   to FLOAT[dim]); always current, no state; what per-question searches (a few thousand rows,
 #   filtered by question_id) use.
-# - LocalVectorIndex: an HNSW index (vss) in a local in-memory DuckDB, rebuilt from the lake's
-#   rows when the lake has a newer snapshot that touched the table; for searches over every
-#   question's vectors at once, where a scan grows with the whole table.
+# - LocalVectorIndex: an HNSW index (vss) in a local in-memory DuckDB, built from the lake's
+#   rows and brought up to date from the lake's change feed (ducklake_table_changes) when a
+#   newer snapshot touched the table; for searches over every question's vectors at once,
+#   where a scan grows with the whole table.
 
 
 def lake_vector_ddl(table: str, dim: int) -> str:
@@ -493,37 +494,80 @@ class LocalVectorIndex:
     """A local HNSW copy of one lake vector table, kept in sync by snapshot.
 
     ``sync`` compares the lake's latest snapshot that changed the table with the one the copy
-    was built from and, when newer, rebuilds the copy (load the rows, then build the index:
-    building once over loaded rows is far cheaper than maintaining it row by row). Search is
+    reflects. When newer, it applies the changes in between (``ducklake_table_changes``: rows
+    deleted and inserted, identified by the lake's row ids, which are never reused) to the copy,
+    whose HNSW index is maintained row by row; the first sync, a change touching more than
+    ``rebuild_fraction`` of the rows, or changes the lake no longer has (expired snapshots) make
+    it rebuild instead (load the rows, then build the index once). Search is
     vector_store.hnsw_search on the copy (HNSW_INDEX_SCAN)."""
 
     table: str
     dim: int
     metric: str = "cosine"
+    rebuild_fraction: float = 0.25
     version: int = -1
     rows: int = 0
-    build_seconds: float = 0.0
+    build_seconds: float = 0.0  # the last sync that did work
+    last_sync: str = "none"  # "full", "incremental" or "unchanged"
     _local: duckdb.DuckDBPyConnection | None = None
 
-    def sync(self, lake_con: duckdb.DuckDBPyConnection) -> bool:
-        """Rebuild from the lake if it changed; True when rebuilt."""
-        version = _table_version(lake_con, self.table)
-        if version == self.version and self._local is not None:
-            return False
-        started = time.monotonic()
-        frame = lake_con.execute(f'SELECT question_id, item_type, item_id, paper_id, vector FROM "{self.table}"').arrow()
+    def _columns(self) -> str:
+        return f"question_id, item_type, item_id, paper_id, vector::FLOAT[{self.dim}] AS vector"
+
+    def _rebuild(self, lake_con: duckdb.DuckDBPyConnection, version: int) -> None:
+        frame = lake_con.execute(f'SELECT rowid AS lake_rowid, question_id, item_type, item_id, paper_id, vector FROM "{self.table}"').to_arrow_table()
         local = duckdb.connect(":memory:", config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
         load_extensions(local, ("vss",))
         local.register("_lake_rows", frame)
-        local.execute(
-            f'CREATE TABLE "{self.table}" AS SELECT question_id, item_type, item_id, paper_id, vector::FLOAT[{self.dim}] AS vector FROM _lake_rows'
-        )
+        local.execute(f'CREATE TABLE "{self.table}" AS SELECT lake_rowid, {self._columns()} FROM _lake_rows')
         local.unregister("_lake_rows")
         local.execute(f'CREATE INDEX "{self.table}_hnsw" ON "{self.table}" USING HNSW (vector) WITH (metric = {_quote(self.metric)})')
         if self._local is not None:
             self._local.close()
-        self._local, self.version = local, version
-        self.rows = int(local.execute(f'SELECT count(*) FROM "{self.table}"').fetchone()[0])
+        self._local, self.last_sync = local, "full"
+
+    def _apply_changes(self, lake_con: duckdb.DuckDBPyConnection, version: int) -> bool:
+        """Apply the lake's changes after self.version; False when a rebuild is the better way."""
+        try:
+            changes = lake_con.execute(
+                f"SELECT rowid AS lake_rowid, change_type, question_id, item_type, item_id, paper_id, vector "
+                f"FROM ducklake_table_changes({_quote(LAKE)}, 'main', {_quote(self.table)}, ?, ?)",
+                [self.version + 1, version],
+            ).to_arrow_table()
+        except duckdb.Error as exc:
+            log.info("local HNSW copy of %s: changes unavailable (%s); rebuilding", self.table, str(exc).splitlines()[0])
+            return False
+        if changes.num_rows > self.rebuild_fraction * max(self.rows, 1):
+            return False
+        local = self.connection
+        local.register("_lake_changes", changes)
+        try:
+            local.execute("BEGIN TRANSACTION")
+            local.execute(
+                f"DELETE FROM \"{self.table}\" WHERE lake_rowid IN (SELECT lake_rowid FROM _lake_changes WHERE change_type IN ('delete', 'update_preimage'))"
+            )
+            local.execute(
+                f'INSERT INTO "{self.table}" SELECT lake_rowid, {self._columns()} FROM _lake_changes AS c '
+                "WHERE change_type IN ('insert', 'update_postimage') "
+                "AND lake_rowid NOT IN (SELECT lake_rowid FROM _lake_changes WHERE change_type IN ('delete', 'update_preimage'))"
+            )
+            local.execute("COMMIT")
+        finally:
+            local.unregister("_lake_changes")
+        self.last_sync = "incremental"
+        return True
+
+    def sync(self, lake_con: duckdb.DuckDBPyConnection) -> bool:
+        """Bring the copy up to the lake's latest snapshot of the table; True when it changed."""
+        version = _table_version(lake_con, self.table)
+        if version == self.version and self._local is not None:
+            self.last_sync = "unchanged"
+            return False
+        started = time.monotonic()
+        if self._local is None or not self._apply_changes(lake_con, version):
+            self._rebuild(lake_con, version)
+        self.version = version
+        self.rows = int(self.connection.execute(f'SELECT count(*) FROM "{self.table}"').fetchone()[0])
         self.build_seconds = time.monotonic() - started
         return True
 

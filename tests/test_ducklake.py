@@ -417,7 +417,7 @@ def test_vector_search_on_the_lake_matches_the_file(lake, tmp_path):
     from litsynth.config import ModelSpec
     from litsynth.lake import LocalVectorIndex, ensure_lake_vector_table, lake_exact_search, open_lake
     from litsynth.retrieval.vector_store import ensure_vector_table, exact_search, vector_table
-    from litsynth.warehouse import open_warehouse, replace_rows
+    from litsynth.warehouse import open_warehouse, replace_rows, sync_partition
 
     dim, n = 16, 300
     rng = np.random.default_rng(7)
@@ -454,8 +454,24 @@ def test_vector_search_on_the_lake_matches_the_file(lake, tmp_path):
             assert len({i for i, _ in top} & {i for i, _ in expected[0]}) >= 8
             replace_rows(con, "question_papers", rows("qx", 3, "w"), {"question_id": "qx"})
             assert local.sync(con) is False  # another table changed: the copy stays
-            replace_rows(con, table, frame.filter(pl.col("question_id") == "q0").head(10), {"question_id": "q0"})
-            assert local.sync(con) is True and local.rows == n - (n // 3) + 10
+            # a small change (sync_partition drops 5 rows, adds 1) is applied from the change feed
+            q0 = frame.filter(pl.col("question_id") == "q0")
+            changed = pl.concat([q0.slice(5), frame.filter(pl.col("question_id") == "q1").head(1).with_columns(pl.lit("q0").alias("question_id"), pl.lit("new-item").alias("item_id"))])
+            assert sync_partition(con, table, changed, {"question_id": "q0"}, ["item_type", "item_id", "paper_id", "text_sha256"]) == (5, 1)
+            assert local.sync(con) is True and local.last_sync == "incremental" and local.rows == n - 4
+            fresh = LocalVectorIndex(table, dim)
+            try:
+                fresh.sync(con)
+                for query in queries:  # HNSW is approximate: near the exact answer, like a fresh copy
+                    exact = {i for i, _ in lake_exact_search(con, table, query, 10)}
+                    assert len({i for i, _ in local.search(query, 10)} & exact) >= 8 and len({i for i, _ in fresh.search(query, 10)} & exact) >= 8
+                stored = sorted(r[0] for r in local.connection.execute(f"SELECT item_id FROM {table}").fetchall())
+                assert stored == sorted(r[0] for r in con.execute(f"SELECT item_id FROM {table}").fetchall())
+            finally:
+                fresh.close()
+            # a large one (a whole partition replaced) rebuilds
+            replace_rows(con, table, q0.head(10), {"question_id": "q0"})
+            assert local.sync(con) is True and local.last_sync == "full" and local.rows == n - (n // 3) + 10
         finally:
             local.close()
 
