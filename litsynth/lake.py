@@ -430,11 +430,18 @@ def open_backend(settings: WarehouseSettings, project_root: Path, **kwargs):
 #   where a scan grows with the whole table.
 
 
+def _vector_table_name(table: str) -> str:
+    """A vector table name as vector_store.vector_table makes them (the same regex), else ValueError."""
+    from litsynth.retrieval.vector_store import _checked
+
+    return _checked(table)
+
+
 def lake_vector_ddl(table: str, dim: int) -> str:
     """sql/templates/embeddings.sql for ``table`` (keys and CHECKs become TableRules)."""
     from litsynth.retrieval.vector_store import TEMPLATE
 
-    return TEMPLATE.read_text(encoding="utf-8").format(table=table, dim=int(dim))
+    return TEMPLATE.read_text(encoding="utf-8").format(table=_vector_table_name(table), dim=int(dim))
 
 
 def ensure_lake_vector_table(con: duckdb.DuckDBPyConnection, table: str, dim: int) -> str:
@@ -459,6 +466,7 @@ def lake_exact_search(
     row (same result and order as vector_store.exact_search on the file)."""
     import numpy as np
 
+    table = _vector_table_name(table)
     vector = np.asarray(query, dtype=np.float32)
     dim = int(vector.shape[0])
     rows = con.execute(
@@ -510,6 +518,12 @@ class LocalVectorIndex:
     build_seconds: float = 0.0  # the last sync that did work
     last_sync: str = "none"  # "full", "incremental" or "unchanged"
     _local: duckdb.DuckDBPyConnection | None = None
+
+    def __post_init__(self) -> None:
+        self.table = _vector_table_name(self.table)
+        self.dim = int(self.dim)
+        if self.metric not in ("cosine", "l2sq", "ip"):
+            raise ValueError(f"metric {self.metric!r} is not one of vss's cosine, l2sq, ip")
 
     def _columns(self) -> str:
         return f"question_id, item_type, item_id, paper_id, vector::FLOAT[{self.dim}] AS vector"
