@@ -79,15 +79,21 @@ def postgres_extension_path(project_root: Path) -> Path:
     """The postgres extension under the file name DuckDB needs (``postgres_scanner``): a symlink
     in var/duckdb-extensions/ to the pip package's binary, made atomically."""
     target = extension_path("postgres")
-    folder = project_root / "var" / "duckdb-extensions" / f"v{duckdb.__version__}"
-    link = folder / "postgres_scanner.duckdb_extension"
-    if link.is_symlink() and Path(os.readlink(link)) == target:
-        return link
-    folder.mkdir(parents=True, exist_ok=True)
-    temporary = folder / f".postgres_scanner.{os.getpid()}.{random.getrandbits(32):08x}"
-    os.symlink(target, temporary)
-    os.replace(temporary, link)
-    return link
+    folders = [project_root / "var" / "duckdb-extensions" / f"v{duckdb.__version__}",
+               Path.home() / ".cache" / "litsynth" / "duckdb-extensions" / f"v{duckdb.__version__}"]  # when var/ is read-only
+    for folder in folders:
+        link = folder / "postgres_scanner.duckdb_extension"
+        if link.is_symlink() and Path(os.readlink(link)) == target:
+            return link
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            temporary = folder / f".postgres_scanner.{os.getpid()}.{random.getrandbits(32):08x}"
+            os.symlink(target, temporary)
+            os.replace(temporary, link)
+            return link
+        except OSError as exc:
+            log.info("cannot link the postgres extension in %s (%s)", folder, exc)
+    raise OSError(f"cannot make postgres_scanner.duckdb_extension in any of {[str(f) for f in folders]}")
 
 
 def load_lake_extensions(con: duckdb.DuckDBPyConnection, project_root: Path) -> None:
