@@ -405,12 +405,24 @@ def snapshot_id(con: duckdb.DuckDBPyConnection) -> int:
 
 def maintain(con: duckdb.DuckDBPyConnection, *, older_than: str = "1 day") -> None:
     """Compaction and cleanup: flush rows inlined in the catalog to Parquet, merge small files,
-    expire snapshots older than ``older_than`` and delete the files nothing references. Run it
-    from one process (a schedule), not from every writer."""
+    expire snapshots older than ``older_than``, delete the files only expired snapshots used and
+    orphaned files older than ``older_than``. Run it from one process (a schedule), not from
+    every writer."""
     con.execute(f"CALL ducklake_flush_inlined_data({_quote(LAKE)})")
     con.execute(f"CALL ducklake_merge_adjacent_files({_quote(LAKE)})")
     con.execute(f"CALL ducklake_expire_snapshots({_quote(LAKE)}, older_than => now() - INTERVAL {_quote(older_than)})")
     con.execute(f"CALL ducklake_cleanup_old_files({_quote(LAKE)}, cleanup_all => true)")
+    # Parquet files no snapshot references: written by a transaction that never committed (a
+    # writer killed mid-write, a lost conflict). Only files older than ``older_than`` go, so a
+    # writer that is still writing keeps its files.
+    con.execute(f"CALL ducklake_delete_orphaned_files({_quote(LAKE)}, older_than => now() - INTERVAL {_quote(older_than)})")
+
+
+def referenced_files(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, int]]:
+    """(data file, size in bytes) of every Parquet file the lake's current snapshot reads for ``table``."""
+    return [(f, int(n)) for f, n in con.execute(
+        f"SELECT data_file, data_file_size_bytes FROM ducklake_list_files({_quote(LAKE)}, ?)", [table]
+    ).fetchall()]
 
 
 def open_backend(settings: WarehouseSettings, project_root: Path, **kwargs):

@@ -177,7 +177,7 @@ def test_concurrent_writers_lose_and_duplicate_nothing_while_readers_read(lake):
 
 
 def test_writer_killed_mid_commit_leaves_the_lake_consistent(lake):
-    from litsynth.lake import connect_lake_read_only, maintain, open_lake
+    from litsynth.lake import connect_lake_read_only, maintain, open_lake, referenced_files
     from litsynth.warehouse import replace_rows
 
     with open_lake(lake, ROOT) as con:
@@ -199,15 +199,22 @@ def test_writer_killed_mid_commit_leaves_the_lake_consistent(lake):
             con.close()
         assert state["qk"] == (400, 400, 1)  # the old write or the killed one, whole, never a mix
         outcomes.append(tag)
+        with open_lake(lake, ROOT, lock_timeout_s=30) as con:  # every file the catalog names is there, whole
+            for path, size in referenced_files(con, "question_papers"):
+                assert Path(path).is_file() and Path(path).stat().st_size == size
     # its partition lock died with its PostgreSQL session: a re-run gets it at once and completes
     proc = _writer(lake, "rerun", ["qk"], n=123, rounds=1)
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 0, err[-3000:]
     with open_lake(lake, ROOT, lock_timeout_s=30) as con:
         assert _partition_state(con) == {"qk": (123, 123, 1)}
+        orphans = {str(p) for p in Path(lake.data_path).rglob("*.parquet")} - {path for path, _ in referenced_files(con, "question_papers")}
         maintain(con, older_than="0 seconds")  # compaction and cleanup work on what the kills left
         assert _partition_state(con) == {"qk": (123, 123, 1)}
-    print(f"\nkilled writers' outcomes (the partition's tag after each kill): {outcomes}")
+        on_disk = {str(p) for p in Path(lake.data_path).rglob("*.parquet")}
+        assert on_disk == {path for path, _ in referenced_files(con, "question_papers")}  # no orphan left behind
+    print(f"\nkilled writers' outcomes (the partition's tag after each kill): {outcomes}; "
+          f"{len(orphans)} Parquet files not read by the current snapshot before maintain() (older snapshots, killed writers), none after")
 
 
 def test_readers_open_while_a_writer_holds_a_transaction(lake):
