@@ -120,7 +120,10 @@ def run_partition(question: str, instance: DagsterInstance, *, celery: bool = Fa
 
         job, run_config = build_lake_celery_job, yaml.safe_load((ROOT / "deploy" / "run_config.celery.yaml").read_text())
     else:
-        job, run_config = build_lake_job, {"execution": {"config": {"multiprocess": {"max_concurrent": 2}}}}
+        # forkserver with this module preloaded: step processes fork from a warm server instead of
+        # importing dagster, polars and duckdb again each
+        job, run_config = build_lake_job, {"execution": {"config": {"multiprocess": {
+            "max_concurrent": 2, "start_method": {"forkserver": {"preload_modules": ["tests.dagster_lake_job", "litsynth.lake", "tests.lake_writer"]}}}}}}
     result = execute_job(reconstructable(job), instance=instance, tags={"dagster/partition": question}, run_config=run_config)
     return result.run_id, result.success
 
