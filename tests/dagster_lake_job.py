@@ -33,7 +33,7 @@ from dagster_celery import celery_executor
 
 ROOT = Path(__file__).resolve().parents[1]
 questions = DynamicPartitionsDefinition(name="questions")
-STEP_SECONDS = 1.0  # each writing step also waits this long, so overlap is measurable
+STEP_SECONDS = 0.5  # each writing step also waits this long, so overlap is measurable
 
 
 def _settings():
