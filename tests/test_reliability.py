@@ -639,6 +639,7 @@ REVIEWED_SQL_SITES = {
     "litsynth/lake.py::LakeWriteGuard._try": "one of four literal pg_advisory_* statements; the keys are bound by psycopg2",
     "litsynth/lake.py::LakeWriteGuard.validate": "CHECK expressions as DuckDB parsed them from sql/schema, over a registered Arrow table of the rows written",
     "litsynth/lake.py::snapshot_id": "LAKE is a constant",
+    "litsynth/lake.py::referenced_files": "LAKE is a constant; the table name is bound",
     "litsynth/lake.py::maintain": "LAKE is a constant; older_than is a code argument quoted by doubling single quotes",
     "litsynth/lake.py::ensure_lake_vector_table": "DDL from build_lake_schema over the vector template, whose table name passed vector_store._checked (regex) and dim int()",
     "litsynth/lake.py::lake_exact_search": "table checked by vector_store._checked (regex), dim an int from the query's shape; the vector and filters are bound",
