@@ -6,6 +6,10 @@ connection takes an exclusive advisory lock on ``<warehouse>.lock`` first and wa
 connections other processes hold (DuckDB refuses a writer while any is open). Partition
 writes delete and insert inside one transaction, so a crash leaves the previous partition
 intact.
+
+The DuckLake backend (litsynth.lake: PostgreSQL catalog, Parquet data, many writers) reuses
+replace_rows / replace_tables / sync_partition through a registered WriteGuard instead of the
+file lock.
 """
 
 from __future__ import annotations
@@ -14,10 +18,11 @@ import fcntl
 import importlib
 import logging
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
+from typing import Protocol, TypeVar
 
 import duckdb
 import polars as pl
@@ -29,6 +34,7 @@ log = logging.getLogger(__name__)
 SCHEMA_DIR = project_root() / "sql" / "schema"
 VIEWS_DIR = project_root() / "sql" / "views"
 EXTENSIONS = ("fts", "vss")
+T = TypeVar("T")
 
 
 class WarehouseBusy(TimeoutError):
@@ -261,14 +267,52 @@ def _check_write(con: duckdb.DuckDBPyConnection, table: str, rows: pl.DataFrame,
 
 @contextmanager
 def _transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
-    """BEGIN … COMMIT, or ROLLBACK on any error (a kill included) and re-raise."""
+    """BEGIN … COMMIT, or ROLLBACK on any error (a kill included) and re-raise.
+
+    A COMMIT that fails (a DuckLake commit conflict) has already ended the transaction; the
+    ROLLBACK then finds none, and the commit's error is the one re-raised."""
     con.execute("BEGIN TRANSACTION")
     try:
         yield
         con.execute("COMMIT")
     except BaseException:
-        con.execute("ROLLBACK")
+        try:
+            con.execute("ROLLBACK")
+        except duckdb.TransactionException as exc:
+            if "no transaction is active" not in str(exc):
+                raise
         raise
+
+
+class WriteGuard(Protocol):
+    """What a backend other than the DuckDB file adds around partition writes (litsynth.lake):
+    ``validate`` checks rows against constraints the backend does not enforce, ``run`` holds the
+    partitions' locks and retries ``write`` (one whole transaction) on commit conflicts."""
+
+    def validate(self, con: duckdb.DuckDBPyConnection, table: str, rows: pl.DataFrame) -> None: ...
+
+    def run(self, targets: Sequence[tuple[str, Mapping[str, object]]], write: Callable[[], T]) -> T: ...
+
+
+_WRITE_GUARDS: dict[int, WriteGuard] = {}
+
+
+def register_write_guard(con: duckdb.DuckDBPyConnection, guard: WriteGuard | None) -> None:
+    """Route this connection's replace_rows / replace_tables / sync_partition through ``guard``
+    (None removes it; do so before the connection is closed)."""
+    if guard is None:
+        _WRITE_GUARDS.pop(id(con), None)
+    else:
+        _WRITE_GUARDS[id(con)] = guard
+
+
+def _guarded(con: duckdb.DuckDBPyConnection, checked: Sequence[tuple[str, pl.DataFrame, Mapping[str, object]]], write: Callable[[], T]) -> T:
+    guard = _WRITE_GUARDS.get(id(con))
+    if guard is None:
+        return write()
+    for table, rows, _ in checked:
+        guard.validate(con, table, rows)
+    return guard.run([(table, partition) for table, _, partition in checked], write)
 
 
 @contextmanager
@@ -293,12 +337,16 @@ def replace_tables(
     checked = [(table, rows, dict(partition or {})) for table, rows, partition in writes]
     for table, rows, partition in checked:
         _check_write(con, table, rows, partition)
-    with _transaction(con):
-        for table, rows, partition in checked:
-            con.execute(f'DELETE FROM "{table}" AS stored WHERE {_partition_where(partition, "stored")}', list(partition.values()))
-            if rows.height:
-                with _incoming(con, rows):
-                    con.execute(f'INSERT INTO "{table}" BY NAME SELECT * FROM _incoming_rows')
+
+    def write() -> None:
+        with _transaction(con):
+            for table, rows, partition in checked:
+                con.execute(f'DELETE FROM "{table}" AS stored WHERE {_partition_where(partition, "stored")}', list(partition.values()))
+                if rows.height:
+                    with _incoming(con, rows):
+                        con.execute(f'INSERT INTO "{table}" BY NAME SELECT * FROM _incoming_rows')
+
+    _guarded(con, checked, write)
     return {table: rows.height for table, rows, _ in checked}
 
 
@@ -321,17 +369,21 @@ def sync_partition(
     _check_write(con, table, rows, partition, match_columns)
     where = _partition_where(partition, "stored")
     same = " AND ".join(f'i."{c}" = stored."{c}"' for c in match_columns)
-    with _transaction(con), _incoming(con, rows):
-        (deleted,) = con.execute(
-            f'DELETE FROM "{table}" AS stored WHERE {where} AND NOT EXISTS (SELECT 1 FROM _incoming_rows AS i WHERE {same})',
-            list(partition.values()),
-        ).fetchone()
-        (inserted,) = con.execute(
-            f'INSERT INTO "{table}" BY NAME SELECT * FROM _incoming_rows AS i '
-            f'WHERE NOT EXISTS (SELECT 1 FROM "{table}" AS stored WHERE {where} AND {same})',
-            list(partition.values()),
-        ).fetchone()
-    return int(deleted), int(inserted)
+
+    def write() -> tuple[int, int]:
+        with _transaction(con), _incoming(con, rows):
+            (deleted,) = con.execute(
+                f'DELETE FROM "{table}" AS stored WHERE {where} AND NOT EXISTS (SELECT 1 FROM _incoming_rows AS i WHERE {same})',
+                list(partition.values()),
+            ).fetchone()
+            (inserted,) = con.execute(
+                f'INSERT INTO "{table}" BY NAME SELECT * FROM _incoming_rows AS i '
+                f'WHERE NOT EXISTS (SELECT 1 FROM "{table}" AS stored WHERE {where} AND {same})',
+                list(partition.values()),
+            ).fetchone()
+        return int(deleted), int(inserted)
+
+    return _guarded(con, [(table, rows, partition)], write)
 
 
 def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:

@@ -41,3 +41,31 @@ if [ ! -x /usr/bin/chromium ]; then
       "tests/test_ui.py will be skipped. Install it with: sudo apt-get install chromium" >&2
   fi
 fi
+
+# Debian PostgreSQL for the DuckLake catalog and Dagster's PostgreSQL storage (tests/test_ducklake.py
+# starts a throw-away server with initdb/pg_ctl from /usr/lib/postgresql/<version>/bin; deploy/README.md).
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    echo "litsynth: installing Debian postgresql for the DuckLake backend and its tests"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq && apt-get install -y -qq postgresql >/dev/null \
+      || { echo "litsynth: apt-get install postgresql failed" >&2; exit 1; }
+  else
+    echo "litsynth: note: PostgreSQL (initdb, pg_ctl) is missing and cannot be installed here (needs root and apt-get);" \
+      "tests/test_ducklake.py will be skipped. Install it with: sudo apt-get install postgresql" >&2
+  fi
+fi
+
+# Debian redis-server: the Celery broker of the several-hosts profile (deploy/run_config.celery.yaml);
+# tests/test_ducklake.py starts a throw-away one on loopback and skips the Celery run without it.
+if ! command -v redis-server >/dev/null 2>&1; then
+  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    echo "litsynth: installing Debian redis-server for the Celery test"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq && apt-get install -y -qq redis-server >/dev/null \
+      || { echo "litsynth: apt-get install redis-server failed" >&2; exit 1; }
+  else
+    echo "litsynth: note: redis-server is missing and cannot be installed here (needs root and apt-get);" \
+      "the Celery run in tests/test_ducklake.py will be skipped. Install it with: sudo apt-get install redis-server" >&2
+  fi
+fi
