@@ -18,7 +18,7 @@ import duckdb
 from dagster import ConfigurableResource
 
 from litsynth.config import Settings, project_root
-from litsynth.warehouse import open_warehouse
+from litsynth.lake import open_backend
 
 PROJECT_ENV = "LITSYNTH_PROJECT"  # the code location's project folder (set by `litsynth ui --project`)
 
@@ -34,8 +34,10 @@ class Project(ConfigurableResource):
 
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """The warehouse the settings name, for reading and writing (one writer at a time)."""
-        with open_warehouse(self.settings().warehouse_path) as con:
+        """The warehouse the settings name, for reading and writing: the DuckDB file (one writer
+        at a time) or the DuckLake (concurrent writers, each partition replaced in one commit)."""
+        settings = self.settings()
+        with open_backend(settings.warehouse, settings.project_root) as con:
             yield con
 
 

@@ -415,30 +415,6 @@ class BenchmarkSettings(BaseModel):
     coco_images: str = _field("../shared/data/coco_mini/images", "its images")
 
 
-class WarehouseSettings(BaseModel):
-    """Which warehouse backend to write and read: the embedded DuckDB file (default) or a DuckLake
-    whose catalog lives in PostgreSQL and whose data are Parquet files (litsynth.lake)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    backend: Literal["duckdb", "ducklake"] = Field(
-        default="duckdb",
-        description="duckdb: one file, one writer at a time (process-wide lock); ducklake: PostgreSQL catalog + Parquet data, concurrent writers",
-    )
-    path: str = Field(default="var/warehouse.duckdb", description="duckdb backend: the database file, relative to the project")
-    catalog_dsn: str | None = Field(
-        default=None,
-        description="ducklake backend: libpq DSN of the PostgreSQL database holding the DuckLake catalog, e.g. 'host=127.0.0.1 port=5432 dbname=litsynth_lake user=litsynth'",
-    )
-    data_path: str = Field(default="var/lake", description="ducklake backend: folder (or object-store URL) of the Parquet data files, relative to the project")
-
-    @model_validator(mode="after")
-    def _ducklake_needs_dsn(self) -> "WarehouseSettings":
-        if self.backend == "ducklake" and not self.catalog_dsn:
-            raise ValueError("backend 'ducklake' needs catalog_dsn (a PostgreSQL libpq DSN)")
-        return self
-
-
 class VerifierSettings(BaseModel):
     """Where the trained verifier learns from (SciFact format) and where its versions are kept."""
 
@@ -471,7 +447,13 @@ class WarehouseSettings(BaseModel):
     backend: Literal["duckdb", "ducklake"] = _field("duckdb", "`duckdb`: one embedded file, one writer at a time; `ducklake`: concurrent writers")
     path: str = _field("var/warehouse.duckdb", "the DuckDB file (backend `duckdb`)")
     catalog_dsn: str | None = _field(None, "PostgreSQL libpq DSN of the DuckLake catalog (backend `ducklake`)")
-    data_path: str = _field("var/lake", "folder of the DuckLake's Parquet files (backend `ducklake`)")
+    data_path: str = _field("var/lake", "folder (or object-store URL) of the DuckLake's Parquet files (backend `ducklake`)")
+
+    @model_validator(mode="after")
+    def _ducklake_needs_dsn(self) -> "WarehouseSettings":
+        if self.backend == "ducklake" and not self.catalog_dsn:
+            raise ValueError("backend 'ducklake' needs catalog_dsn (a PostgreSQL libpq DSN)")
+        return self
 
 
 class Settings(BaseModel):

@@ -83,7 +83,12 @@ def embed_cached(
         })
         con.register("_new_vectors", rows)
         try:
-            con.execute("INSERT OR IGNORE INTO embedding_cache SELECT model_id, text_sha256, vector FROM _new_vectors")
+            # No INSERT OR IGNORE: DuckLake has no keys. Two lake writers may both add a text;
+            # the lookup above tolerates the duplicate (same content hash, same vector).
+            con.execute(
+                """INSERT INTO embedding_cache SELECT n.model_id, n.text_sha256, n.vector FROM _new_vectors n
+                   WHERE NOT EXISTS (SELECT 1 FROM embedding_cache c WHERE c.model_id = n.model_id AND c.text_sha256 = n.text_sha256)"""
+            )
         finally:
             con.unregister("_new_vectors")
         vectors.update({k: v for (k, _), v in zip(block, encoded)})

@@ -398,6 +398,11 @@ def open_lake_read_only(settings: WarehouseSettings, project_root: Path) -> Iter
         con.close()
 
 
+def is_lake(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the connection's current database is the attached DuckLake."""
+    return con.execute("SELECT current_database()").fetchone()[0] == LAKE
+
+
 def snapshot_id(con: duckdb.DuckDBPyConnection) -> int:
     """The lake's latest snapshot id (every commit makes one)."""
     return int(con.execute(f"SELECT max(snapshot_id) FROM {LAKE}.snapshots()").fetchone()[0])
@@ -433,6 +438,16 @@ def open_backend(settings: WarehouseSettings, project_root: Path, **kwargs):
 
     path = Path(settings.path)
     return open_warehouse(path if path.is_absolute() else project_root / path, **{k: v for k, v in kwargs.items() if k == "lock_timeout_s"})
+
+
+def connect_backend_read_only(settings: WarehouseSettings, project_root: Path, *, wait_s: float = 0.0) -> duckdb.DuckDBPyConnection:
+    """``connect_read_only`` for either backend; the caller closes it."""
+    if settings.backend == "ducklake":
+        return connect_lake_read_only(settings, project_root)
+    from litsynth.warehouse import connect_read_only
+
+    path = Path(settings.path)
+    return connect_read_only(path if path.is_absolute() else project_root / path, wait_s=wait_s)
 
 
 # --- vectors ----------------------------------------------------------------------------

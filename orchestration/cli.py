@@ -106,16 +106,18 @@ def verifier_steps(settings: Settings):
 
 
 def print_summary(settings: Settings) -> None:
+    from litsynth.lake import connect_backend_read_only
     from litsynth.tables import question_summary
-    from litsynth.warehouse import connect_read_only, table_counts
+    from litsynth.warehouse import table_counts
 
-    con = connect_read_only(settings.warehouse_path)
+    con = connect_backend_read_only(settings.warehouse, settings.project_root)
     try:
         counts = table_counts(con)
         per_question = question_summary(con)
     finally:
         con.close()
-    print("\nlitsynth: warehouse", settings.warehouse_path)
+    where = settings.warehouse_path if settings.warehouse.backend == "duckdb" else f"DuckLake {settings.warehouse.catalog_dsn}"
+    print("\nlitsynth: warehouse", where)
     width = max(map(len, counts))
     for table, count in counts.items():
         print(f"  {table:<{width}}  {count:>8,}")
@@ -125,7 +127,8 @@ def print_summary(settings: Settings) -> None:
         print(f"  {question_id}: {ranked} / {selected} papers, {claims} claims, {supported} supported, {contradicted} contradicted")
         print(f"    {report if report.exists() else 'no report yet'}")
     print("\nlitsynth: open the UI with  .venv/bin/litsynth ui   (http://127.0.0.1:3000)")
-    print(f"litsynth: query in SQL with  duckdb -readonly {settings.warehouse_path}")
+    if settings.warehouse.backend == "duckdb":
+        print(f"litsynth: query in SQL with  duckdb -readonly {settings.warehouse_path}")
 
 
 def open_ui(settings: Settings, *, host: str, port: int) -> int:

@@ -314,9 +314,9 @@ class StepLedger:
         self.base = _sha256(code_version(package_root), settings.model_dump_json(), *versions)
 
     def _connect(self):
-        from litsynth.warehouse import open_warehouse
+        from litsynth.lake import open_backend
 
-        return open_warehouse(self.settings.warehouse_path)
+        return open_backend(self.settings.warehouse, self.settings.project_root)
 
     def fingerprint(self, con, step: Step) -> str | None:
         if step.job in ("selection_job", "question_job"):
@@ -351,7 +351,7 @@ class StepLedger:
         return row[0] if row else None
 
     def up_to_date(self, step: Step) -> bool:
-        if not self.settings.warehouse_path.is_file():
+        if self.settings.warehouse.backend == "duckdb" and not self.settings.warehouse_path.is_file():
             return False
         with self._connect() as con:
             current = self.fingerprint(con, step)
@@ -362,7 +362,12 @@ class StepLedger:
             current = self.fingerprint(con, step)
             if current is None:
                 return
-            con.execute(
-                "INSERT OR REPLACE INTO plan_steps VALUES (?, ?, ?, ?, now()::TIMESTAMP)",
-                [step.job, step.partition_key, current, seconds],
-            )
+            # delete + insert in one transaction, not INSERT OR REPLACE: DuckLake has no keys
+            con.execute("BEGIN TRANSACTION")
+            try:
+                con.execute("DELETE FROM plan_steps WHERE job = ? AND partition_key = ?", [step.job, step.partition_key])
+                con.execute("INSERT INTO plan_steps VALUES (?, ?, ?, ?, now()::TIMESTAMP)", [step.job, step.partition_key, current, seconds])
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise

@@ -33,6 +33,10 @@ def ensure_vector_table(con: duckdb.DuckDBPyConnection, spec: ModelSpec) -> str:
     if not spec.dim:
         raise ValueError(f"model {spec.id!r} has no dimension; only dense models have vector tables")
     table = vector_table(spec.id)
+    from litsynth.lake import ensure_lake_vector_table, is_lake
+
+    if is_lake(con):  # DuckLake: FLOAT[] lists and no index (searched by lake_exact_search)
+        return ensure_lake_vector_table(con, table, int(spec.dim))
     con.execute(TEMPLATE.read_text(encoding="utf-8").format(table=table, dim=int(spec.dim)))
     con.execute(f"CREATE INDEX IF NOT EXISTS {table}_hnsw ON {table} USING HNSW (vector) WITH (metric = 'cosine')")
     return table
