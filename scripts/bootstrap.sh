@@ -28,44 +28,27 @@ if [ ! -f var/models/all-mpnet-base-v2/modules.json ]; then
   .venv/bin/python -m litsynth.models.assemble var/models/all-mpnet-base-v2
 fi
 
-# Debian chromium for the browser test of the Dagster UI (tests/test_ui.py, pytest marker `ui`);
-# playwright drives /usr/bin/chromium and downloads no browser of its own.
-if [ ! -x /usr/bin/chromium ]; then
+# Debian packages the tests need, installed when missing (root and apt-get), else a note on
+# which tests will be skipped: $1 package, $2 a command that succeeds when it is present,
+# $3 what it is for, $4 what is skipped without it.
+debian_package() {
+  if bash -c "$2" >/dev/null 2>&1; then return 0; fi
   if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
-    echo "litsynth: installing Debian chromium for the UI test"
+    echo "litsynth: installing Debian $1 for $3"
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq && apt-get install -y -qq chromium >/dev/null \
-      || { echo "litsynth: apt-get install chromium failed" >&2; exit 1; }
+    apt-get update -qq && apt-get install -y -qq "$1" >/dev/null \
+      || { echo "litsynth: apt-get install $1 failed" >&2; exit 1; }
   else
-    echo "litsynth: note: /usr/bin/chromium is missing and cannot be installed here (needs root and apt-get);" \
-      "tests/test_ui.py will be skipped. Install it with: sudo apt-get install chromium" >&2
+    echo "litsynth: note: $1 is missing and cannot be installed here (needs root and apt-get);" \
+      "$4 will be skipped. Install it with: sudo apt-get install $1" >&2
   fi
-fi
+}
 
-# Debian PostgreSQL for the DuckLake catalog and Dagster's PostgreSQL storage (tests/test_ducklake.py
-# starts a throw-away server with initdb/pg_ctl from /usr/lib/postgresql/<version>/bin; deploy/README.md).
-if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
-  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
-    echo "litsynth: installing Debian postgresql for the DuckLake backend and its tests"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq && apt-get install -y -qq postgresql >/dev/null \
-      || { echo "litsynth: apt-get install postgresql failed" >&2; exit 1; }
-  else
-    echo "litsynth: note: PostgreSQL (initdb, pg_ctl) is missing and cannot be installed here (needs root and apt-get);" \
-      "tests/test_ducklake.py will be skipped. Install it with: sudo apt-get install postgresql" >&2
-  fi
-fi
-
-# Debian redis-server: the Celery broker of the several-hosts profile (deploy/run_config.celery.yaml);
-# tests/test_ducklake.py starts a throw-away one on loopback and skips the Celery run without it.
-if ! command -v redis-server >/dev/null 2>&1; then
-  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
-    echo "litsynth: installing Debian redis-server for the Celery test"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq && apt-get install -y -qq redis-server >/dev/null \
-      || { echo "litsynth: apt-get install redis-server failed" >&2; exit 1; }
-  else
-    echo "litsynth: note: redis-server is missing and cannot be installed here (needs root and apt-get);" \
-      "the Celery run in tests/test_ducklake.py will be skipped. Install it with: sudo apt-get install redis-server" >&2
-  fi
-fi
+# chromium: the browser test of the Dagster UI (tests/test_ui.py, marker `ui`); playwright drives
+# /usr/bin/chromium and downloads no browser of its own.
+debian_package chromium "test -x /usr/bin/chromium" "the UI test" "tests/test_ui.py"
+# PostgreSQL: the DuckLake catalog and Dagster's PostgreSQL storage; tests/test_ducklake.py starts
+# a throw-away server with initdb/pg_ctl from /usr/lib/postgresql/<version>/bin (deploy/README.md).
+debian_package postgresql "ls /usr/lib/postgresql/*/bin/initdb" "the DuckLake backend and its tests" "tests/test_ducklake.py"
+# redis-server: the Celery broker of the several-hosts profile (deploy/run_config.celery.yaml).
+debian_package redis-server "command -v redis-server" "the Celery test" "the Celery run in tests/test_ducklake.py"
