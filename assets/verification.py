@@ -37,7 +37,7 @@ def verifier_model(context: AssetExecutionContext, project: Project) -> Material
 
     settings = project.settings()
     if not settings.verifier.train:
-        return MaterializeResult(metadata={"status": "training disabled (train_verifier=False): verifications use the baseline"})
+        return MaterializeResult(metadata={"status": "training disabled (setting verifier.train is false): verifications use the shipped or baseline verifier"})
     verifier = settings.verifier
     data = locate_training_data(settings.path(verifier.claims), settings.path(verifier.corpus), verifier.source_url, settings.path(verifier.download_dir))
     if not data.found:
@@ -46,7 +46,7 @@ def verifier_model(context: AssetExecutionContext, project: Project) -> Material
     context.log.info(f"verifier training data: {data.origin}")
     stance = configured_stage(settings)
     if stance is not None and not stance.folder.is_dir():
-        context.log.warning(f"NLI folder {stance.folder} not found: training without stage 1 (stance pretraining); set nli_dir to it")
+        context.log.warning(f"NLI folder {stance.folder} not found: training without stage 1 (stance pretraining); set verifier.nli_dir to it")
         stance = None
     report = train_verifier(
         data.claims, data.corpus, settings.path(verifier.model_dir), Recipe(backbone=verifier.backbone), stance,
