@@ -57,16 +57,16 @@ def harvest_arxiv(
 ) -> list[HarvestOutcome]:
     """Search arXiv for each question; stop trying once the network proves unreachable."""
     outcomes: list[HarvestOutcome] = []
-    offline_reason: str | None = None
+    first_failure: str | None = None  # the question whose search found the network unreachable
     for question in questions:
-        if offline_reason:
-            outcomes.append(HarvestOutcome(question.id, "offline", 0, offline_reason))
+        if first_failure:
+            outcomes.append(HarvestOutcome(question.id, "offline", 0, f"not searched: arXiv was unreachable for {first_failure} in this run; continuing with local files"))
             continue
         try:
             records = search(arxiv_query(question), max_results=max_results)
         except SourceUnavailable as exc:
-            offline_reason = f"arXiv unreachable ({exc}); continuing with local files"
-            outcomes.append(HarvestOutcome(question.id, "offline", 0, offline_reason))
+            first_failure = question.id
+            outcomes.append(HarvestOutcome(question.id, "offline", 0, f"arXiv unreachable ({exc}); continuing with local files"))
             continue
         records = [r for r in records if r.arxiv_id]
         out_dir.mkdir(parents=True, exist_ok=True)

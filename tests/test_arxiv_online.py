@@ -85,3 +85,20 @@ def test_api_error_entry_raises_source_unavailable(monkeypatch):
 def test_max_results_must_be_positive():
     with pytest.raises(ValueError, match="at least 1"):
         search_arxiv("x", max_results=0)
+
+
+def test_after_one_unreachable_search_the_other_questions_say_they_were_not_searched(tmp_path):
+    from litsynth.config import ResearchQuestion
+    from litsynth.harvest import harvest_arxiv
+
+    tried = []
+
+    def down(query, *, max_results):
+        tried.append(query)
+        raise SourceUnavailable(f"arXiv API unreachable for query {query!r} (ConnectionError)")
+
+    questions = [ResearchQuestion(id=q, question=f"Does {q} improve dense retrieval?", keywords=(q,)) for q in ("first", "second")]
+    first, second = harvest_arxiv(questions, tmp_path, max_results=5, search=down)
+    assert len(tried) == 1 and first.status == second.status == "offline"
+    assert first.message.startswith("arXiv unreachable (arXiv API unreachable for query") and first.message.endswith("continuing with local files")
+    assert second.message == "not searched: arXiv was unreachable for first in this run; continuing with local files"
