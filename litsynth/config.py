@@ -449,6 +449,11 @@ class WarehouseSettings(BaseModel):
     catalog_dsn: str | None = _field(None, "PostgreSQL libpq DSN of the DuckLake catalog (backend `ducklake`)")
     data_path: str = _field("var/lake", "folder (or object-store URL) of the DuckLake's Parquet files (backend `ducklake`)")
 
+    def file(self, project_root: Path) -> Path:
+        """The DuckDB file, a relative ``path`` resolved against the project."""
+        path = Path(self.path)
+        return path if path.is_absolute() else project_root / path
+
     @model_validator(mode="after")
     def _ducklake_needs_dsn(self) -> "WarehouseSettings":
         if self.backend == "ducklake" and not self.catalog_dsn:
@@ -496,7 +501,7 @@ class Settings(BaseModel):
 
     @property
     def warehouse_path(self) -> Path:
-        return self.path(self.warehouse.path)
+        return self.warehouse.file(self.project_root)
 
     @property
     def shipped_verifier_dir(self) -> Path:

@@ -436,8 +436,7 @@ def open_backend(settings: WarehouseSettings, project_root: Path, **kwargs):
         return open_lake(settings, project_root, **kwargs)
     from litsynth.warehouse import open_warehouse
 
-    path = Path(settings.path)
-    return open_warehouse(path if path.is_absolute() else project_root / path, **{k: v for k, v in kwargs.items() if k == "lock_timeout_s"})
+    return open_warehouse(settings.file(project_root), **{k: v for k, v in kwargs.items() if k == "lock_timeout_s"})
 
 
 def connect_backend_read_only(settings: WarehouseSettings, project_root: Path, *, wait_s: float = 0.0) -> duckdb.DuckDBPyConnection:
@@ -446,8 +445,7 @@ def connect_backend_read_only(settings: WarehouseSettings, project_root: Path, *
         return connect_lake_read_only(settings, project_root)
     from litsynth.warehouse import connect_read_only
 
-    path = Path(settings.path)
-    return connect_read_only(path if path.is_absolute() else project_root / path, wait_s=wait_s)
+    return connect_read_only(settings.file(project_root), wait_s=wait_s)
 
 
 # --- vectors ----------------------------------------------------------------------------

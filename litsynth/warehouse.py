@@ -101,7 +101,8 @@ def _schema_sql() -> list[str]:
 
 @lru_cache(maxsize=1)
 def _declared() -> duckdb.DuckDBPyConnection:
-    """An in-memory database holding the declared schema (tables and views, no rows)."""
+    """An in-memory database holding the declared schema (tables and views, no rows); read it
+    through a ``cursor()`` so that threads do not share one connection."""
     con = duckdb.connect(":memory:")
     for sql in _schema_sql():
         con.execute(sql)
@@ -128,7 +129,7 @@ _POLARS_TYPES = {
 @lru_cache(maxsize=None)
 def frame_schema(table: str) -> dict[str, pl.DataType]:
     """The polars schema of ``table`` as ``sql/schema/`` declares it (column order kept)."""
-    rows = _declared().execute(
+    rows = _declared().cursor().execute(
         "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = ? ORDER BY column_index", [table]
     ).fetchall()
     if not rows:
@@ -150,13 +151,7 @@ def apply_schema(con: duckdb.DuckDBPyConnection) -> list[str]:
     schema is dropped and re-created empty (its assets must be re-materialised); the names of
     such tables are returned and logged.
     """
-    expected = duckdb.connect(":memory:")
-    try:
-        for sql in _schema_sql():
-            expected.execute(sql)
-        wanted = _columns_by_table(expected)
-    finally:
-        expected.close()
+    wanted = _columns_by_table(_declared().cursor())
     existing = _columns_by_table(con)
     changed = [t for t in wanted if t in existing and existing[t] != wanted[t]]
     for table in changed:

@@ -21,10 +21,11 @@ asset_checks = load_asset_checks_from_modules(STAGES)
 def build_definitions(project: Project | None = None) -> Definitions:
     """Definitions around ``project`` (default: the code location's project)."""
     project = project or location_project()
-    catalog_ids = project.settings().catalog().ids
+    settings = project.settings()
+    catalog_ids = settings.catalog().ids
     if list(catalog_ids) != list(model_partitions.get_partition_keys()):
         raise ConfigError(
-            f"{project.settings().path(project.settings().models_file)}: models {list(catalog_ids)} differ from this code "
+            f"{settings.path(settings.models_file)}: models {list(catalog_ids)} differ from this code "
             f"location's model partitions {model_partitions.get_partition_keys()}. Fix: start the location on that project "
             "(`litsynth ui --project DIR` or LITSYNTH_PROJECT=DIR)"
         )
